@@ -1,0 +1,1 @@
+"""FastAPI service that serves the registry's champion forecasts to planners."""

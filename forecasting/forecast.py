@@ -1,0 +1,195 @@
+"""The Forecast object: sample paths of daily counts over a horizon, and summaries of them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Final
+
+import numpy as np
+import pandas as pd
+
+from forecasting.schema import DATE, TARGETS
+
+# numpy quantile method shared by Forecast and the metrics: the generalised inverse of the
+# empirical CDF, so every quantile is one of the sample values (integer paths give integer
+# quantiles) and quantiles are monotone in the level.
+QUANTILE_METHOD: Final = "inverted_cdf"
+
+
+def sample_quantiles(samples: np.ndarray, probs: Sequence[float] | np.ndarray) -> np.ndarray:
+    """Empirical quantiles of ensembles along the last axis.
+
+    `samples` has shape (..., n) with the ensemble on the last axis; `probs` are levels in
+    (0, 1). Returns shape (..., len(probs)). Uses numpy's ``inverted_cdf`` method, so each
+    quantile is a member of the ensemble and keeps its dtype (integer samples give integer
+    quantiles). This is the single definition used by `Forecast` and by the metrics.
+    """
+    p = check_probs(probs)
+    arr = np.asarray(samples)
+    if arr.ndim < 1 or arr.shape[-1] < 1:
+        raise ValueError("samples must have at least one member on the last axis")
+    q = np.quantile(arr, p, axis=-1, method=QUANTILE_METHOD)
+    return np.moveaxis(q, 0, -1)
+
+
+def check_probs(probs: Sequence[float] | np.ndarray) -> np.ndarray:
+    """Return `probs` as a 1-D float array, raising ValueError unless all are in (0, 1)."""
+    p = np.atleast_1d(np.asarray(probs, dtype=float))
+    if p.ndim != 1 or p.size == 0:
+        raise ValueError("quantile levels must be a non-empty 1-D sequence")
+    if not np.all((p > 0) & (p < 1)):
+        raise ValueError(f"quantile levels must lie strictly between 0 and 1, got {p.tolist()}")
+    return p
+
+
+def interval_probs(level_pct: float) -> tuple[float, float]:
+    """Lower and upper probabilities of a central interval given in percent (80 → 0.1, 0.9)."""
+    level = float(level_pct)
+    if not 0 < level < 100:
+        raise ValueError(f"interval level must be in (0, 100) percent, got {level_pct}")
+    # (100 ∓ level) / 200 gives the correctly rounded probabilities (95 → 0.025, 0.975);
+    # 1 − 0.95 would not, and that noise moves inverted-CDF quantiles at exact boundaries.
+    return (100 - level) / 200, (100 + level) / 200
+
+
+def band(samples: np.ndarray, level_pct: float) -> tuple[np.ndarray, np.ndarray]:
+    """Prediction band holding `level_pct`% of the samples along the last axis.
+
+    Equal-tailed (q(α/2), q(1−α/2)), except where the lower quantile is already at the floor
+    of a non-negative count (zero): there the band is [0, q(level)], so it still holds the
+    nominal probability instead of wasting the lower tail on the point mass at zero. Plain
+    equal-tailed bands over-cover a zero-inflated series.
+    """
+    lo_p, hi_p = interval_probs(level_pct)
+    arr = np.asarray(samples)
+    q = sample_quantiles(arr, [lo_p, hi_p, float(level_pct) / 100])
+    lo, hi, one_sided = q[..., 0], q[..., 1], q[..., 2]
+    at_floor = (lo == 0) & (arr.min(axis=-1) >= 0)
+    return lo, np.where(at_floor, one_sided, hi)
+
+
+@dataclass(frozen=True, eq=False)
+class Forecast:
+    """Probabilistic forecast as sample paths: `samples[i, t]` is path i on `dates[t]`.
+
+    Our models give non-negative int64 paths; other models (the prophet peer) may hold
+    floats or negatives, which are kept as given. Summaries are computed from the samples.
+    """
+
+    dates: pd.DatetimeIndex
+    samples: np.ndarray
+    target: str
+    model: str
+
+    def __post_init__(self) -> None:
+        """Coerce dates and samples and validate their shapes."""
+        dates = pd.DatetimeIndex(self.dates)
+        samples = np.asarray(self.samples)
+        if samples.ndim != 2:
+            raise ValueError(
+                f"samples must be 2-D (n_samples × horizon), got {samples.ndim}-D "
+                f"with shape {samples.shape}"
+            )
+        if samples.shape[0] < 1:
+            raise ValueError("samples must hold at least one sample path (n_samples ≥ 1)")
+        if samples.shape[1] != len(dates):
+            raise ValueError(
+                f"samples have {samples.shape[1]} columns but there are {len(dates)} dates; "
+                "they must match (one column per forecast day)"
+            )
+        if len(dates) == 0:
+            raise ValueError("a forecast needs at least one date")
+        if len(dates) > 1 and not (np.diff(dates.values) == np.timedelta64(1, "D")).all():
+            raise ValueError("forecast dates must be consecutive calendar days in order")
+        if samples.dtype.kind not in "iuf":
+            raise ValueError(f"samples must be numeric, got dtype {samples.dtype}")
+        if self.target not in TARGETS:
+            raise ValueError(f"target must be one of {list(TARGETS)}, got {self.target!r}")
+        object.__setattr__(self, "dates", dates)
+        object.__setattr__(self, "samples", samples)
+
+    @property
+    def horizon(self) -> int:
+        """Number of forecast days H."""
+        return int(self.samples.shape[1])
+
+    @property
+    def n_samples(self) -> int:
+        """Number of sample paths."""
+        return int(self.samples.shape[0])
+
+    def _daily_quantiles(self, levels: Sequence[float] | np.ndarray) -> np.ndarray:
+        """Quantiles of shape (H, len(levels))."""
+        return sample_quantiles(self.samples.T, levels)
+
+    def quantiles(self, levels: Sequence[float]) -> pd.DataFrame:
+        """Daily quantiles: index = dates, one column per level in (0, 1)."""
+        p = check_probs(levels)
+        return pd.DataFrame(self._daily_quantiles(p), index=self.dates, columns=p.tolist())
+
+    def interval(self, level_pct: float) -> tuple[np.ndarray, np.ndarray]:
+        """The `level_pct`% band per day (see `band`): e.g. 80 → (q0.10, q0.90), or
+        (0, q0.80) where the lower quantile is already zero."""
+        lo, hi = band(self.samples.T, level_pct)
+        return np.asarray(lo), np.asarray(hi)
+
+    def median(self) -> np.ndarray:
+        """Daily median (a sample value; integer for integer paths)."""
+        return self._daily_quantiles([0.5])[:, 0]
+
+    def mean(self) -> np.ndarray:
+        """Daily mean of the sample paths."""
+        return np.asarray(self.samples.mean(axis=0), dtype=float)
+
+    def p_any(self) -> np.ndarray:
+        """Daily probability of at least one crossing, P(count > 0)."""
+        return np.asarray((self.samples > 0).mean(axis=0), dtype=float)
+
+    def p_at_least(self, k: float) -> np.ndarray:
+        """Daily probability P(count ≥ k)."""
+        return np.asarray((self.samples >= k).mean(axis=0), dtype=float)
+
+    def exceedance(self, thresholds: Sequence[float]) -> pd.DataFrame:
+        """Daily P(count ≥ threshold): index = dates, one column per threshold."""
+        data = {t: self.p_at_least(t) for t in thresholds}
+        return pd.DataFrame(data, index=self.dates, columns=list(thresholds))
+
+    def total_samples(self) -> np.ndarray:
+        """Sum of each sample path over the horizon: samples of the coherent total."""
+        return np.asarray(self.samples.sum(axis=1))
+
+    def total_quantiles(self, levels: Sequence[float]) -> pd.Series:
+        """Quantiles of the horizon total, indexed by level."""
+        p = check_probs(levels)
+        return pd.Series(sample_quantiles(self.total_samples(), p), index=p.tolist(), name="total")
+
+    def total_interval(self, level_pct: float) -> tuple[float, float]:
+        """Central `level_pct`% interval of the horizon total."""
+        lo, hi = sample_quantiles(self.total_samples(), interval_probs(level_pct))
+        return lo.item(), hi.item()
+
+    def to_frame(self, levels_pct: Sequence[float] = (50, 80, 95)) -> pd.DataFrame:
+        """Long frame, one row per day (Nixtla style).
+
+        Columns: ``date, model, median, mean, p_any`` then ``lo-L, hi-L`` for each level L.
+        """
+        out = pd.DataFrame(
+            {
+                DATE: self.dates,
+                "model": self.model,
+                "median": self.median(),
+                "mean": self.mean(),
+                "p_any": self.p_any(),
+            }
+        )
+        for level in levels_pct:
+            lo, hi = self.interval(level)
+            name = f"{level:g}"
+            out[f"lo-{name}"] = lo
+            out[f"hi-{name}"] = hi
+        return out
+
+    def is_nonnegative_integer(self) -> bool:
+        """True if the samples have an integer dtype and no negative values."""
+        return self.samples.dtype.kind in "iu" and bool((self.samples >= 0).all())

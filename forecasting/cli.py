@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -108,6 +109,160 @@ def ingest(
         f"{(last365['people'] > 0).mean():.0%} crossing days. "
         f"Weather: {w['location']}."
     )
+
+
+@app.command()
+def backtest(
+    arrivals: ArrivalsOpt = None,
+    weather: WeatherOpt = None,
+    models: Annotated[
+        str, typer.Option("--models", help="Comma-separated model names.")
+    ] = "hurdle,prophet,climatology",
+    start: Annotated[str, typer.Option("--start", help="First origin, YYYY-MM-DD.")] = "2025-01-06",
+    end: Annotated[str, typer.Option("--end", help="Last origin, YYYY-MM-DD.")] = "2026-05-07",
+    step: Annotated[int, typer.Option("--step", help="Days between origins.")] = 7,
+    horizon: Annotated[int, typer.Option("--horizon", help="Days ahead, 1-14.")] = 7,
+    target: Annotated[str, typer.Option("--target", help="people or boats.")] = "people",
+    weather_mode: Annotated[
+        str, typer.Option("--weather-mode", help="observed, forecast or climatology.")
+    ] = "observed",
+    samples: Annotated[int, typer.Option("--samples", help="Sample paths per forecast.")] = 1000,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 0,
+    jobs: Annotated[int, typer.Option("--jobs", help="Parallel fits (joblib n_jobs).")] = -1,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print one JSON object as the last line.")
+    ] = False,
+    out: Annotated[
+        Path | None, typer.Option("--out", help="Write per-forecast rows to this Parquet file.")
+    ] = None,
+) -> None:
+    """Rolling-origin backtest with an expanding window; metrics per model."""
+    import json
+
+    from forecasting.adapters import read_arrivals, read_weather
+    from forecasting.evaluation.backtest import BacktestConfig, run_backtest
+    from forecasting.models import parse_model_list
+
+    try:
+        cfg = BacktestConfig(
+            models=parse_model_list(models),
+            start=_parse_day(start, "--start"),
+            end=_parse_day(end, "--end"),
+            step=step,
+            horizon=horizon,
+            target=target,
+            weather_modes=(weather_mode,),
+            n_samples=samples,
+            seed=seed,
+            n_jobs=jobs,
+        )
+        arrivals_path, weather_path = resolve_sources(arrivals, weather)
+        a, w = read_arrivals(arrivals_path), read_weather(weather_path)
+        with _progress(f"backtest {len(cfg.origins)} origins") as advance:
+            result = run_backtest(a, w, cfg, progress=advance)
+    except (InputError, ConfigError) as exc:
+        raise fail(exc) from exc
+    summary = result.summary().set_index("model")
+    if out is not None:
+        result.rows.to_parquet(out, index=False)
+    if not as_json:
+        _print_summary(summary, cfg)
+        return
+    keys = (
+        "crps",
+        "wis",
+        "mae",
+        "rmse",
+        "mase",
+        "coverage_50",
+        "coverage_80",
+        "coverage_95",
+        "brier",
+        "n_forecasts",
+        "fit_seconds_median",
+    )
+    payload = {
+        "models": {name: {k: _jsonable(row[k]) for k in keys} for name, row in summary.iterrows()},
+        "origins": len(cfg.origins),
+        "horizon": cfg.horizon,
+        "target": cfg.target,
+        "weather_mode": weather_mode,
+    }
+    typer.echo(json.dumps(payload))
+
+
+def _jsonable(v: object) -> object:
+    import numpy as np
+
+    if isinstance(v, np.integer):
+        return int(v)
+    if isinstance(v, np.floating):
+        return None if np.isnan(v) else round(float(v), 6)
+    return v
+
+
+def _parse_day(text: str, flag: str) -> object:
+    import pandas as pd
+
+    try:
+        return pd.Timestamp(text).normalize()
+    except ValueError as exc:
+        raise ConfigError(f"{flag} '{text}' is not a date; use YYYY-MM-DD") from exc
+
+
+def _print_summary(summary: object, cfg: object) -> None:
+    import pandas as pd
+
+    assert isinstance(summary, pd.DataFrame)
+    table = Table(
+        title=f"Backtest: {cfg.target}, {len(cfg.origins)} origins"
+    )
+    cols = [
+        "crps",
+        "wis",
+        "mae",
+        "mase",
+        "coverage_80",
+        "coverage_95",
+        "brier",
+        "fit_seconds_median",
+    ]
+    table.add_column("model")
+    for c in cols:
+        table.add_column(c, justify="right")
+    for name, row in summary.sort_values("crps").iterrows():
+        table.add_row(str(name), *(f"{row[c]:.3f}" for c in cols))
+    console.print(table)
+
+
+class _progress:
+    """A rich progress bar on a terminal (stderr); silent otherwise."""
+
+    def __init__(self, description: str) -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+        self._bar = Progress(
+            "[progress.description]{task.description}",
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=err_console,
+            transient=True,
+            disable=not err_console.is_terminal,
+        )
+        self._description = description
+
+    def __enter__(self) -> Callable[[int, int], None]:
+        self._bar.start()
+        task = self._bar.add_task(self._description, total=None)
+
+        def advance(done: int, total: int) -> None:
+            self._bar.update(task, completed=done, total=total)
+
+        return advance
+
+    def __exit__(self, *exc: object) -> None:
+        self._bar.stop()
 
 
 def run() -> None:  # pragma: no cover - console entry point

@@ -1,0 +1,111 @@
+"""Features: pure functions of the canonical tables (calendar, weather transforms, series state).
+
+State features (blocked-day runs, recent level) are defined by an update rule so the same
+definition is computed over history at fit time and along each simulated path at predict time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Final
+
+import numpy as np
+import pandas as pd
+
+from forecasting import schema
+
+# Weather columns the weather-aware features use, in SI units.
+CORE_WEATHER: Final = (
+    "wind_mean_ms",
+    "gust_max_ms",
+    "wind_max_hourly_ms",
+    "wind_dir_deg",
+    "precip_mm",
+)
+LEVEL_WINDOW: Final = 28
+BLOCKED_CAP: Final = 21
+CALM_MS: Final = 2.5
+
+
+def fill_weather(weather: pd.DataFrame, columns: tuple[str, ...] = CORE_WEATHER) -> pd.DataFrame:
+    """Weather indexed by date with short gaps filled (forward, then the column median)."""
+    w = weather.set_index(schema.DATE).loc[:, list(columns)].astype(float)
+    w = w.ffill(limit=3)
+    return w.fillna(w.median())
+
+
+def fourier(day_of_year: np.ndarray, harmonics: int = 2) -> np.ndarray:
+    """Annual Fourier terms: shape (..., 2 * harmonics)."""
+    t = 2 * np.pi * np.asarray(day_of_year, dtype=float) / 365.25
+    return np.stack([f(k * t) for k in range(1, harmonics + 1) for f in (np.sin, np.cos)], axis=-1)
+
+
+def weather_terms(w: Mapping[str, np.ndarray], prev_wind: np.ndarray) -> np.ndarray:
+    """Weather transforms: wind hinges around the calm threshold, gusts, the previous day's
+    wind, direction (sin, cos), rain. Inputs broadcast; output (..., 10)."""
+    wind = np.asarray(w["wind_mean_ms"], dtype=float)
+    gust = np.asarray(w["gust_max_ms"], dtype=float)
+    hourly = np.asarray(w["wind_max_hourly_ms"], dtype=float)
+    rad = np.deg2rad(np.asarray(w["wind_dir_deg"], dtype=float))
+    rain = np.log1p(np.clip(np.asarray(w["precip_mm"], dtype=float), 0, None))
+    prev = np.asarray(prev_wind, dtype=float)
+    wind, gust, hourly, rad, rain, prev = np.broadcast_arrays(wind, gust, hourly, rad, rain, prev)
+    return np.stack(
+        [
+            wind,
+            np.maximum(wind - 2.0, 0.0),
+            np.maximum(wind - 4.0, 0.0),
+            (wind <= CALM_MS).astype(float),
+            np.maximum(gust - 8.0, 0.0),
+            hourly,
+            np.minimum(prev, 8.0),
+            np.sin(rad) * np.minimum(wind, 6.0),
+            np.cos(rad) * np.minimum(wind, 6.0),
+            rain,
+        ],
+        axis=-1,
+    )
+
+
+def state_terms(blocked: np.ndarray, level: np.ndarray) -> np.ndarray:
+    """Series-state terms: log run of blocked days (capped) and log recent level."""
+    b = np.log1p(np.minimum(np.asarray(blocked, dtype=float), BLOCKED_CAP))
+    lvl = np.log1p(np.asarray(level, dtype=float))
+    b, lvl = np.broadcast_arrays(b, lvl)
+    return np.stack([b, lvl], axis=-1)
+
+
+def blocked_run(y: np.ndarray) -> np.ndarray:
+    """For each day, how many consecutive days before it had no arrivals (0 after a crossing)."""
+    y = np.asarray(y)
+    out = np.zeros(len(y), dtype=float)
+    run = 0.0
+    for t in range(len(y)):
+        out[t] = run
+        run = 0.0 if y[t] > 0 else run + 1.0
+    return out
+
+
+def recent_level(y: np.ndarray, window: int = LEVEL_WINDOW) -> np.ndarray:
+    """Mean of the `window` days strictly before each day (shorter at the start)."""
+    s = pd.Series(np.asarray(y, dtype=float))
+    return s.shift(1).rolling(window, min_periods=1).mean().fillna(0.0).to_numpy()
+
+
+class PathState:
+    """Blocked-run and level state carried along each simulated path, one step at a time."""
+
+    def __init__(self, history: np.ndarray, n_paths: int, window: int = LEVEL_WINDOW) -> None:
+        hist = np.asarray(history, dtype=float)
+        self.blocked = np.full(n_paths, blocked_run(np.append(hist, 1.0))[-1])
+        tail = hist[-window:]
+        self.buffer = np.tile(tail, (n_paths, 1))
+
+    def terms(self) -> np.ndarray:
+        """State terms for the next day, per path."""
+        return state_terms(self.blocked, self.buffer.mean(axis=1))
+
+    def update(self, y: np.ndarray) -> None:
+        """Advance every path by one day with outcomes `y`."""
+        self.blocked = np.where(y > 0, 0.0, self.blocked + 1.0)
+        self.buffer = np.concatenate([self.buffer[:, 1:], y[:, None].astype(float)], axis=1)

@@ -1,0 +1,88 @@
+"""Future weather as model input: one or many weather paths over the forecast days."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from forecasting import schema
+from forecasting.errors import InputError
+
+
+@dataclass(frozen=True, eq=False)
+class FutureWeather:
+    """Weather for forecast days: `values[k, t, j]` is variable `columns[j]` on `dates[t]`
+    in weather path k. One path is a single scenario; many paths carry forecast uncertainty.
+    `sources[t]` says where day t came from (request, forecast, observed or climatology)."""
+
+    dates: pd.DatetimeIndex
+    values: np.ndarray
+    columns: tuple[str, ...]
+    sources: tuple[str, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        """Check shapes; default every day's source to 'observed'."""
+        v = np.asarray(self.values, dtype=float)
+        if v.ndim != 3 or v.shape[1] != len(self.dates) or v.shape[2] != len(self.columns):
+            raise ValueError(
+                f"weather values must be (paths, {len(self.dates)} days, {len(self.columns)} "
+                f"variables), got {v.shape}"
+            )
+        object.__setattr__(self, "values", v)
+        object.__setattr__(self, "dates", pd.DatetimeIndex(self.dates))
+        if not self.sources:
+            object.__setattr__(self, "sources", ("observed",) * len(self.dates))
+
+    @classmethod
+    def from_frame(cls, frame: pd.DataFrame, source: str = "observed") -> FutureWeather:
+        """A single weather path from a canonical weather frame (one row per day)."""
+        cols = tuple(c for c in schema.WEATHER_COLUMNS if c in frame.columns)
+        vals = frame.loc[:, list(cols)].to_numpy(dtype=float)[None, :, :]
+        return cls(pd.DatetimeIndex(frame[schema.DATE]), vals, cols, (source,) * len(frame))
+
+    @property
+    def n_paths(self) -> int:
+        """How many weather paths this holds."""
+        return int(self.values.shape[0])
+
+    def column(self, name: str) -> np.ndarray:
+        """One variable across paths and days: shape (paths, days)."""
+        return self.values[:, :, self.columns.index(name)]
+
+    def path_frame(self, k: int = 0) -> pd.DataFrame:
+        """Weather path k as a canonical frame."""
+        df = pd.DataFrame(self.values[k], columns=list(self.columns))
+        df.insert(0, schema.DATE, self.dates)
+        return df
+
+    def mean_frame(self) -> pd.DataFrame:
+        """The mean over paths as a canonical frame."""
+        df = pd.DataFrame(self.values.mean(axis=0), columns=list(self.columns))
+        df.insert(0, schema.DATE, self.dates)
+        return df
+
+    def subset_paths(self, idx: np.ndarray) -> FutureWeather:
+        """A FutureWeather holding only the paths in `idx` (repeats allowed)."""
+        return FutureWeather(self.dates, self.values[idx], self.columns, self.sources)
+
+    def require(self, variables: Sequence[str]) -> None:
+        """Raise InputError naming the first needed variable that is absent or missing a day."""
+        for var in variables:
+            if var not in self.columns:
+                raise InputError(
+                    f"future weather lacks '{var}', which the model needs",
+                    column=var,
+                    hint="Supply every weather variable the model was trained with",
+                )
+            bad = np.isnan(self.column(var)).any(axis=0)
+            if bad.any():
+                day = self.dates[np.flatnonzero(bad)[0]].date()
+                raise InputError(
+                    f"future weather has no '{var}' on {day}",
+                    row=str(day),
+                    column=var,
+                    hint="Supply the value, or use the forecast or climatology weather mode",
+                )

@@ -1,0 +1,154 @@
+"""Weather-gated hurdle model: P(crossing day) times a negative-binomial count on crossing days.
+
+Part one is a logistic regression of "any arrivals" on season, weather, the run of blocked days
+and the recent level. Part two models (count − 1) on crossing days as negative binomial with
+the same covariates. Forecasts simulate day by day, so blocked-day runs and the recent level
+follow each sample path and are never read from the future.
+"""
+
+from __future__ import annotations
+
+import logging
+import warnings
+
+import numpy as np
+import pandas as pd
+
+from forecasting import features, schema
+from forecasting.future_weather import FutureWeather
+from forecasting.models.base import Model
+
+log = logging.getLogger(__name__)
+
+
+def _design(doy: np.ndarray, weather: np.ndarray, state: np.ndarray, harmonics: int) -> np.ndarray:
+    ones = np.ones((*weather.shape[:-1], 1))
+    season = np.broadcast_to(
+        features.fourier(doy, harmonics), (*weather.shape[:-1], 2 * harmonics)
+    )
+    return np.concatenate([ones, season, weather, state], axis=-1)
+
+
+class Hurdle(Model):
+    """Two-part count model for people or boats, gated by the weather."""
+
+    name = "hurdle"
+    uses_weather = True
+    weather_paths = True
+
+    def __init__(
+        self,
+        target: str = schema.PEOPLE,
+        history_days: int = 1095,
+        harmonics: int = 2,
+        ridge: float = 1.0,
+        parameter_uncertainty: bool = True,
+    ) -> None:
+        self.target = target
+        self.history_days = history_days
+        self.harmonics = harmonics
+        self.ridge = ridge
+        self.parameter_uncertainty = parameter_uncertainty
+
+    @property
+    def weather_variables(self) -> tuple[str, ...]:
+        return features.CORE_WEATHER
+
+    def _fit(self, history: pd.DataFrame, weather: pd.DataFrame | None) -> None:
+        import statsmodels.api as sm
+
+        assert weather is not None
+        w = features.fill_weather(weather)
+        y_all = history[self.target].to_numpy(dtype=float)
+        state = features.state_terms(features.blocked_run(y_all), features.recent_level(y_all))
+        dates = pd.DatetimeIndex(history[schema.DATE])
+        prev = w["wind_mean_ms"].shift(1)
+        keep = dates.isin(w.index[1:]) & (np.arange(len(dates)) >= len(dates) - self.history_days)
+        d = dates[keep]
+        wx = {c: w.loc[d, c].to_numpy() for c in features.CORE_WEATHER}
+        X = _design(
+            d.dayofyear.to_numpy(),
+            features.weather_terms(wx, prev.loc[d].to_numpy()),
+            state[keep],
+            self.harmonics,
+        )
+        y = y_all[keep]
+        any_ = (y > 0).astype(float)
+        # Standardise non-constant columns so one ridge penalty suits all of them.
+        self.mu_ = X[:, 1:].mean(axis=0)
+        self.sd_ = X[:, 1:].std(axis=0) + 1e-9
+        Xs = self._scale(X)
+        alpha = np.r_[0.0, np.full(X.shape[1] - 1, self.ridge / len(y))]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            logit = sm.GLM(any_, Xs, family=sm.families.Binomial()).fit_regularized(
+                alpha=alpha, L1_wt=0.0
+            )
+            self.beta_ = np.asarray(logit.params)
+            self.beta_cov_ = self._logit_cov(Xs, self.beta_, alpha * len(y))
+            pos = y > 0
+            nb = sm.NegativeBinomial(y[pos] - 1.0, Xs[pos]).fit(disp=0, maxiter=200, method="bfgs")
+        params = np.asarray(nb.params)
+        self.gamma_, self.nb_alpha_ = params[:-1], float(params[-1])
+        cov = np.asarray(nb.cov_params())[:-1, :-1]
+        self.gamma_cov_ = cov if np.all(np.isfinite(cov)) else np.zeros_like(cov)
+        self.history_tail_ = y_all[-features.LEVEL_WINDOW * 2 :]
+        self.last_wind_ = (
+            float(w["wind_mean_ms"].iloc[-1])
+            if d[-1] == w.index[-1]
+            else float(w.loc[: dates[-1], "wind_mean_ms"].iloc[-1])
+        )
+        log.debug("hurdle fit on %d days (%d crossing days)", len(y), int(pos.sum()))
+
+    @staticmethod
+    def _logit_cov(X: np.ndarray, beta: np.ndarray, penalty: np.ndarray) -> np.ndarray:
+        p = 1.0 / (1.0 + np.exp(-X @ beta))
+        info = (X * (p * (1 - p))[:, None]).T @ X + np.diag(penalty)
+        return np.linalg.pinv(info)
+
+    def _scale(self, X: np.ndarray) -> np.ndarray:
+        out = X.copy()
+        out[..., 1:] = (X[..., 1:] - self.mu_) / self.sd_
+        return out
+
+    def _draw(
+        self, mean: np.ndarray, cov: np.ndarray, n: int, rng: np.random.Generator
+    ) -> np.ndarray:
+        if not self.parameter_uncertainty or not np.any(cov):
+            return np.tile(mean, (n, 1))
+        return rng.multivariate_normal(mean, cov, size=n, method="eigh")
+
+    def _predict(
+        self,
+        dates: pd.DatetimeIndex,
+        weather: FutureWeather | None,
+        n_samples: int,
+        rng: np.random.Generator,
+    ) -> np.ndarray:
+        assert weather is not None
+        n, h = n_samples, len(dates)
+        beta = self._draw(self.beta_, self.beta_cov_, n, rng)
+        gamma = self._draw(self.gamma_, self.gamma_cov_, n, rng)
+        r = 1.0 / max(self.nb_alpha_, 1e-6)
+        state = features.PathState(self.history_tail_, n)
+        cols = {c: np.broadcast_to(weather.column(c), (n, h)) for c in features.CORE_WEATHER}
+        prev = np.full(n, self.last_wind_)
+        out = np.zeros((n, h), dtype=np.int64)
+        for t in range(h):
+            wx = {c: v[:, t] for c, v in cols.items()}
+            X = self._scale(
+                _design(
+                    np.full(n, dates[t].dayofyear),
+                    features.weather_terms(wx, prev),
+                    state.terms(),
+                    self.harmonics,
+                )
+            )
+            p = 1.0 / (1.0 + np.exp(-np.einsum("ij,ij->i", X, beta)))
+            mu = np.exp(np.clip(np.einsum("ij,ij->i", X, gamma), -10, 10))
+            extra = rng.negative_binomial(r, r / (r + mu))
+            y = np.where(rng.random(n) < p, 1 + extra, 0)
+            out[:, t] = y
+            state.update(y)
+            prev = wx["wind_mean_ms"]
+        return out

@@ -1,0 +1,112 @@
+"""One contract test for every registered model: fit -> predict on synthetic data."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from forecasting.errors import ConfigError, InputError
+from forecasting.future_weather import FutureWeather
+from forecasting.models import REGISTRY, create, parse_model_list
+from forecasting.models.base import NotFittedError
+from tests.synthetic import generate_series
+
+HORIZON = 7
+FAST = ["seasonal_naive", "climatology", "hurdle"]
+SLOW = sorted(set(REGISTRY) - set(FAST) - {"ensemble"})
+
+
+@pytest.fixture(scope="module")
+def series() -> tuple[pd.DataFrame, pd.DataFrame]:
+    return generate_series(n_days=900, start="2021-01-01", seed=0)
+
+
+def _split(series, n_hist: int = 850):  # type: ignore[no-untyped-def]
+    arrivals, weather = series
+    hist = arrivals.iloc[:n_hist]
+    future = weather[weather["date"].isin(arrivals["date"].iloc[n_hist : n_hist + HORIZON])]
+    return hist, weather[weather["date"] <= hist["date"].iloc[-1]], FutureWeather.from_frame(future)
+
+
+def _check_contract(name: str, series) -> None:  # type: ignore[no-untyped-def]
+    hist, w_hist, fw = _split(series)
+    model = create(name, target="people")
+    fc = model.fit(hist, w_hist).predict(HORIZON, fw, n_samples=400, seed=1)
+    assert fc.samples.shape == (400, HORIZON)
+    assert fc.dates[0] == hist["date"].iloc[-1] + pd.Timedelta(days=1)
+    if model.nonnegative_integer:
+        assert fc.is_nonnegative_integer()
+    q = fc.quantiles([0.05, 0.25, 0.5, 0.75, 0.95]).to_numpy()
+    assert np.all(np.diff(q, axis=1) >= 0), "quantiles must be monotone in the level"
+    lo, hi = fc.interval(80)
+    assert np.all(lo <= fc.median()) and np.all(fc.median() <= hi)
+    again = create(name, target="people").fit(hist, w_hist).predict(HORIZON, fw, 400, seed=1)
+    np.testing.assert_array_equal(fc.samples, again.samples)
+    # An error ceiling on the fixed synthetic series: no worse than 3x the mean level.
+    actual = series[0]["people"].iloc[850 : 850 + HORIZON].to_numpy()
+    assert np.abs(fc.median() - actual).mean() < 3 * series[0]["people"].mean() + 1
+
+
+@pytest.mark.parametrize("name", FAST)
+def test_contract_fast_models(name: str, series) -> None:  # type: ignore[no-untyped-def]
+    _check_contract(name, series)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", SLOW)
+def test_contract_slow_models(name: str, series) -> None:  # type: ignore[no-untyped-def]
+    _check_contract(name, series)
+
+
+def test_hurdle_follows_the_weather(series) -> None:  # type: ignore[no-untyped-def]
+    hist, w_hist, fw = _split(series)
+    model = create("hurdle").fit(hist, w_hist)
+    calm, storm = fw.values.copy(), fw.values.copy()
+    cols = list(fw.columns)
+    for col, c_val, s_val in [
+        ("wind_mean_ms", 1.0, 9.0),
+        ("gust_max_ms", 3.0, 18.0),
+        ("wind_max_hourly_ms", 2.0, 13.0),
+    ]:
+        calm[..., cols.index(col)] = c_val
+        storm[..., cols.index(col)] = s_val
+    p_calm = model.predict(HORIZON, FutureWeather(fw.dates, calm, fw.columns), 500, 0).p_any()
+    p_storm = model.predict(HORIZON, FutureWeather(fw.dates, storm, fw.columns), 500, 0).p_any()
+    assert p_calm.mean() > 0.6 and p_storm.mean() < 0.15
+
+
+def test_hurdle_backlog_follows_each_path(series) -> None:  # type: ignore[no-untyped-def]
+    """Paths that stayed blocked longer surge more once the weather opens."""
+    hist, w_hist, fw = _split(series)
+    model = create("hurdle").fit(hist, w_hist)
+    vals = fw.values.copy()
+    cols = list(fw.columns)
+    vals[..., cols.index("wind_mean_ms")] = 3.2  # marginal days: some paths blocked, some not
+    vals[:, -1, cols.index("wind_mean_ms")] = 1.0  # a calm last day
+    fc = model.predict(HORIZON, FutureWeather(fw.dates, vals, fw.columns), 4000, 0)
+    blocked_all = (fc.samples[:, :-1] == 0).all(axis=1)
+    last = fc.samples[:, -1]
+    assert blocked_all.sum() > 50 and (~blocked_all).sum() > 50
+    assert last[blocked_all].mean() > last[~blocked_all].mean()
+
+
+def test_bad_model_inputs(series) -> None:  # type: ignore[no-untyped-def]
+    hist, w_hist, fw = _split(series)
+    with pytest.raises(ConfigError, match="unknown model 'nope'"):
+        parse_model_list("hurdle,nope")
+    with pytest.raises(ConfigError, match="bad hyperparameters"):
+        create("hurdle", history_dayz=3)
+    with pytest.raises(NotFittedError):
+        create("hurdle").predict(HORIZON, fw)
+    model = create("hurdle").fit(hist, w_hist)
+    with pytest.raises(ConfigError, match="horizon must be between 1 and 14"):
+        model.predict(15, fw)
+    with pytest.raises(InputError, match="needs weather"):
+        model.predict(HORIZON, None)
+    gappy = fw.values.copy()
+    gappy[0, 3, list(fw.columns).index("gust_max_ms")] = np.nan
+    with pytest.raises(InputError, match="no 'gust_max_ms' on"):
+        model.predict(HORIZON, FutureWeather(fw.dates, gappy, fw.columns))
+    with pytest.raises(InputError, match="needs at least"):
+        create("hurdle").fit(hist.iloc[:10], w_hist)

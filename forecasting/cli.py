@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.console import Console
@@ -13,6 +13,11 @@ from rich.table import Table
 
 from forecasting.errors import ConfigError, InputError
 from forecasting.settings import default_arrivals_file, default_weather_file, get_settings
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from forecasting.evaluation.backtest import BacktestConfig
 
 app = typer.Typer(
     help="Forecast daily small-boat crossings of the English Channel.",
@@ -210,13 +215,8 @@ def _parse_day(text: str, flag: str) -> object:
         raise ConfigError(f"{flag} '{text}' is not a date; use YYYY-MM-DD") from exc
 
 
-def _print_summary(summary: object, cfg: object) -> None:
-    import pandas as pd
-
-    assert isinstance(summary, pd.DataFrame)
-    table = Table(
-        title=f"Backtest: {cfg.target}, {len(cfg.origins)} origins"
-    )
+def _print_summary(summary: pd.DataFrame, cfg: BacktestConfig) -> None:
+    table = Table(title=f"Backtest: {cfg.target}, {len(cfg.origins)} origins")
     cols = [
         "crps",
         "wis",
@@ -271,3 +271,189 @@ def run() -> None:  # pragma: no cover - console entry point
         app()
     except ConfigError as exc:
         raise SystemExit(str(exc)) from exc
+
+
+# -- train and retrain (MLflow lifecycle) ------------------------------------------------
+
+ConfigOpt = Annotated[
+    Path,
+    typer.Option("--config", "-c", help="Experiment config (YAML) in experiments/."),
+]
+DataOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--data", help="Processed tables from `crossings ingest` (default: data/processed)."
+    ),
+]
+TrackingOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--tracking-uri",
+        help="MLflow tracking URI. Default: $MLFLOW_TRACKING_URI, else sqlite:///mlruns.db "
+        "with artifacts in ./mlartifacts.",
+    ),
+]
+EXIT_CONFIG, EXIT_LOCKED, EXIT_TRACKING = 2, 3, 4
+
+
+class _StageProgress:
+    """A rich progress bar whose description follows the job's stage (stderr, terminals)."""
+
+    def __init__(self) -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+        self._bar = Progress(
+            "[progress.description]{task.description}",
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=err_console,
+            transient=True,
+            disable=not err_console.is_terminal,
+        )
+        self._task = self._bar.add_task("starting", total=None)
+
+    def __enter__(self) -> Callable[[str, int, int], None]:
+        self._bar.start()
+
+        def update(stage: str, done: int, total: int) -> None:
+            self._bar.update(self._task, description=stage, completed=done, total=total)
+
+        return update
+
+    def __exit__(self, *exc: object) -> None:
+        self._bar.stop()
+
+
+def _print_train_result(result: object) -> None:
+    from forecasting.training import TrainResult
+
+    assert isinstance(result, TrainResult)
+    for target, tr in result.targets.items():
+        table = Table(title=f"{result.experiment_name}: {target}")
+        table.add_column("model")
+        table.add_column("gate score", justify="right")
+        for key in ("crps", "mae", "coverage_80", "brier"):
+            table.add_column(key, justify="right")
+        for run in sorted(tr.runs, key=lambda r: r.gate_score):
+            mode = next(iter(k.split("/")[0] for k in run.metrics), "")
+            cells = [
+                f"{run.metrics.get(f'{mode}/{k}', float('nan')):.3f}"
+                for k in ("crps", "mae", "coverage_80", "brier")
+            ]
+            name = f"[bold]{run.model}[/] (winner)" if run.model == tr.winner else run.model
+            table.add_row(name, f"{run.gate_score:.3f}", *cells)
+        console.print(table)
+        d = tr.decision
+        if d is not None:
+            champ = (
+                f"champion v{d.champion_version} scored {d.champion_score:.3f}"
+                if d.champion_version and d.champion_score is not None
+                else "no comparable champion"
+            )
+            console.print(
+                f"{d.registered_name} v{d.version} → [bold]{d.alias}[/] ({d.reason}; {champ})",
+                highlight=False,
+            )
+    from forecasting.tracking import DEFAULT_TRACKING_URI
+
+    if result.tracking_uri == DEFAULT_TRACKING_URI:
+        console.print(
+            f"Runs in {result.tracking_uri}: see them with "
+            f"`mlflow ui --backend-store-uri {result.tracking_uri}`",
+            highlight=False,
+        )
+    else:
+        console.print(f"Runs in {result.tracking_uri}", highlight=False)
+
+
+@app.command()
+def train(
+    config: ConfigOpt = Path("experiments/default.yaml"),
+    data: DataOpt = None,
+    tracking_uri: TrackingOpt = None,
+) -> None:
+    """Backtest a config's models, log them to MLflow, register the winner, gate it.
+
+    Exit codes: 0 done; 2 bad config or data (before any run is created); 4 MLflow
+    unreachable or failed; 1 anything else.
+    """
+    from forecasting.experiment_config import load_config
+    from forecasting.tracking import TrackingUnavailable
+    from forecasting.training import train as run_train
+
+    data_dir = data or get_settings().data_dir
+    try:
+        cfg = load_config(config)
+        with _StageProgress() as update:
+            result = run_train(cfg, data_dir, tracking_uri=tracking_uri, progress=update)
+    except (ConfigError, InputError) as exc:
+        raise fail(exc) from exc
+    except TrackingUnavailable as exc:
+        fail(exc)
+        raise typer.Exit(EXIT_TRACKING) from exc
+    except Exception as exc:
+        if type(exc).__module__.startswith(("mlflow", "requests", "sqlalchemy")):
+            fail(RuntimeError(f"MLflow failed: {exc}. No alias was moved by the failed step."))
+            raise typer.Exit(EXIT_TRACKING) from exc
+        raise
+    _print_train_result(result)
+
+
+@app.command()
+def retrain(
+    config: ConfigOpt = Path("experiments/default.yaml"),
+    source: Annotated[
+        Path | None, typer.Option("--source", help="Folder with home-office/ and knmi/.")
+    ] = None,
+    arrivals: ArrivalsOpt = None,
+    weather: WeatherOpt = None,
+    data: DataOpt = None,
+    tracking_uri: TrackingOpt = None,
+    lock: Annotated[
+        Path | None,
+        typer.Option("--lock", help="Lock file (default: retrain.lock beside --data)."),
+    ] = None,
+) -> None:
+    """For schedulers: ingest, then train, gate and promote if anything is new.
+
+    Exit codes: 0 done or nothing new; 2 bad config or input; 3 another retrain holds the
+    lock; 4 MLflow unreachable or failed; 1 anything else. A failed or killed run never
+    moves the champion.
+    """
+    from forecasting.retrain import RetrainLocked
+    from forecasting.retrain import retrain as run_retrain
+    from forecasting.tracking import TrackingUnavailable
+
+    arrivals_path, weather_path = resolve_sources(arrivals, weather, source)
+    data_dir = data or get_settings().data_dir
+    try:
+        with _StageProgress() as update:
+            outcome = run_retrain(
+                config,
+                arrivals_path,
+                weather_path,
+                data_dir,
+                tracking_uri=tracking_uri,
+                lock_path=lock,
+                progress=update,
+            )
+    except (ConfigError, InputError) as exc:
+        raise fail(exc) from exc
+    except RetrainLocked as exc:
+        fail(exc)
+        raise typer.Exit(EXIT_LOCKED) from exc
+    except TrackingUnavailable as exc:
+        fail(exc)
+        raise typer.Exit(EXIT_TRACKING) from exc
+    except Exception as exc:
+        if type(exc).__module__.startswith(("mlflow", "requests", "sqlalchemy")):
+            fail(RuntimeError(f"MLflow failed: {exc}. No alias was moved by the failed step."))
+            raise typer.Exit(EXIT_TRACKING) from exc
+        raise
+    if outcome.status == "skipped":
+        console.print(f"Nothing new: {outcome.reason}.", highlight=False)
+        return
+    console.print(f"Retrained: {outcome.reason}.", highlight=False)
+    assert outcome.train is not None
+    _print_train_result(outcome.train)

@@ -23,6 +23,7 @@ CORE_WEATHER: Final = (
     "precip_mm",
 )
 LEVEL_WINDOW: Final = 28
+SIZE_WINDOW: Final = 56
 BLOCKED_CAP: Final = 21
 CALM_MS: Final = 2.5
 
@@ -67,12 +68,14 @@ def weather_terms(w: Mapping[str, np.ndarray], prev_wind: np.ndarray) -> np.ndar
     )
 
 
-def state_terms(blocked: np.ndarray, level: np.ndarray) -> np.ndarray:
-    """Series-state terms: log run of blocked days (capped) and log recent level."""
+def state_terms(blocked: np.ndarray, level: np.ndarray, size: np.ndarray) -> np.ndarray:
+    """Series-state terms: log run of blocked days (capped), log recent level and log recent
+    size of a crossing day."""
     b = np.log1p(np.minimum(np.asarray(blocked, dtype=float), BLOCKED_CAP))
     lvl = np.log1p(np.asarray(level, dtype=float))
-    b, lvl = np.broadcast_arrays(b, lvl)
-    return np.stack([b, lvl], axis=-1)
+    sz = np.log1p(np.asarray(size, dtype=float))
+    b, lvl, sz = np.broadcast_arrays(b, lvl, sz)
+    return np.stack([b, lvl, sz], axis=-1)
 
 
 def blocked_run(y: np.ndarray) -> np.ndarray:
@@ -92,18 +95,29 @@ def recent_level(y: np.ndarray, window: int = LEVEL_WINDOW) -> np.ndarray:
     return s.shift(1).rolling(window, min_periods=1).mean().fillna(0.0).to_numpy()
 
 
+def recent_size(y: np.ndarray, window: int = SIZE_WINDOW) -> np.ndarray:
+    """Mean count on crossing days among the `window` days strictly before each day."""
+    s = pd.Series(np.asarray(y, dtype=float)).shift(1)
+    total = s.rolling(window, min_periods=1).sum()
+    days = (s > 0).astype(float).rolling(window, min_periods=1).sum()
+    return (total / days.clip(lower=1)).fillna(0.0).to_numpy()
+
+
 class PathState:
     """Blocked-run and level state carried along each simulated path, one step at a time."""
 
-    def __init__(self, history: np.ndarray, n_paths: int, window: int = LEVEL_WINDOW) -> None:
+    def __init__(self, history: np.ndarray, n_paths: int) -> None:
         hist = np.asarray(history, dtype=float)
+        if len(hist) < SIZE_WINDOW:
+            hist = np.concatenate([np.zeros(SIZE_WINDOW - len(hist)), hist])
         self.blocked = np.full(n_paths, blocked_run(np.append(hist, 1.0))[-1])
-        tail = hist[-window:]
-        self.buffer = np.tile(tail, (n_paths, 1))
+        self.buffer = np.tile(hist[-SIZE_WINDOW:], (n_paths, 1))
 
     def terms(self) -> np.ndarray:
-        """State terms for the next day, per path."""
-        return state_terms(self.blocked, self.buffer.mean(axis=1))
+        """State terms for the next day, per path (same definitions as at fit time)."""
+        level = self.buffer[:, -LEVEL_WINDOW:].mean(axis=1)
+        days = np.maximum((self.buffer > 0).sum(axis=1), 1)
+        return state_terms(self.blocked, level, self.buffer.sum(axis=1) / days)
 
     def update(self, y: np.ndarray) -> None:
         """Advance every path by one day with outcomes `y`."""

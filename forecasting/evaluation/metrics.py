@@ -238,6 +238,9 @@ def score_forecasts(
         data[f"covered_{name}"] = (lo <= obs) & (obs <= hi)
         data[f"width_{name}"] = hi - lo
         data[f"central_covered_{name}"] = central_interval_coverage(s, obs, level)
+        # What the forecast itself expects its band to hold: above the nominal level where
+        # the point mass at zero makes an exact band impossible.
+        data[f"content_{name}"] = ((s >= lo[:, None]) & (s <= hi[:, None])).mean(axis=1)
     data["brier"] = brier_any(s, obs)
     data["pit"] = pit(s, obs, generator)
     return pd.DataFrame(data)
@@ -245,6 +248,7 @@ def score_forecasts(
 
 _COVERED = re.compile(r"^((?:central_)?)covered_(.+)$")
 _WIDTH = re.compile(r"^width_(.+)$")
+_CONTENT = re.compile(r"^content_(.+)$")
 _MEANS = ("crps", "wis", "pinball", "brier")
 
 
@@ -281,6 +285,9 @@ def aggregate_scores(df: pd.DataFrame, by: Sequence[str]) -> pd.DataFrame:
             named[f"{match.group(1)}coverage_{match.group(2)}"] = pd.NamedAgg(
                 column=col, aggfunc="mean"
             )
+    for col in df.columns:
+        if match := _CONTENT.match(str(col)):
+            named[f"expected_coverage_{match.group(1)}"] = pd.NamedAgg(column=col, aggfunc="mean")
     for col in df.columns:
         if match := _WIDTH.match(str(col)):
             named[f"width_{match.group(1)}"] = pd.NamedAgg(column=col, aggfunc="mean")

@@ -15,18 +15,21 @@ import numpy as np
 import pandas as pd
 
 from forecasting import features, schema
+from forecasting.errors import ConfigError
 from forecasting.future_weather import FutureWeather
 from forecasting.models.base import Model
 
 log = logging.getLogger(__name__)
 
+COUNT_FAMILIES = ("lognormal", "negbin")
+
 
 def _design(doy: np.ndarray, weather: np.ndarray, state: np.ndarray, harmonics: int) -> np.ndarray:
     ones = np.ones((*weather.shape[:-1], 1))
-    season = np.broadcast_to(
-        features.fourier(doy, harmonics), (*weather.shape[:-1], 2 * harmonics)
-    )
-    return np.concatenate([ones, season, weather, state], axis=-1)
+    # Surges: a calm day after a run of blocked days.
+    surge = (weather[..., 3] * state[..., 0])[..., None]
+    season = np.broadcast_to(features.fourier(doy, harmonics), (*weather.shape[:-1], 2 * harmonics))
+    return np.concatenate([ones, season, weather, state, surge], axis=-1)
 
 
 class Hurdle(Model):
@@ -43,12 +46,14 @@ class Hurdle(Model):
         harmonics: int = 2,
         ridge: float = 1.0,
         parameter_uncertainty: bool = True,
+        count_family: str = "negbin",
     ) -> None:
         self.target = target
         self.history_days = history_days
         self.harmonics = harmonics
         self.ridge = ridge
         self.parameter_uncertainty = parameter_uncertainty
+        self.count_family = count_family
 
     @property
     def weather_variables(self) -> tuple[str, ...]:
@@ -58,9 +63,15 @@ class Hurdle(Model):
         import statsmodels.api as sm
 
         assert weather is not None
+        if self.count_family not in COUNT_FAMILIES:
+            raise ConfigError(
+                f"hurdle: count_family must be one of {COUNT_FAMILIES}, got {self.count_family!r}"
+            )
         w = features.fill_weather(weather)
         y_all = history[self.target].to_numpy(dtype=float)
-        state = features.state_terms(features.blocked_run(y_all), features.recent_level(y_all))
+        state = features.state_terms(
+            features.blocked_run(y_all), features.recent_level(y_all), features.recent_size(y_all)
+        )
         dates = pd.DatetimeIndex(history[schema.DATE])
         prev = w["wind_mean_ms"].shift(1)
         keep = dates.isin(w.index[1:]) & (np.arange(len(dates)) >= len(dates) - self.history_days)
@@ -87,12 +98,19 @@ class Hurdle(Model):
             self.beta_ = np.asarray(logit.params)
             self.beta_cov_ = self._logit_cov(Xs, self.beta_, alpha * len(y))
             pos = y > 0
-            nb = sm.NegativeBinomial(y[pos] - 1.0, Xs[pos]).fit(disp=0, maxiter=200, method="bfgs")
-        params = np.asarray(nb.params)
-        self.gamma_, self.nb_alpha_ = params[:-1], float(params[-1])
-        cov = np.asarray(nb.cov_params())[:-1, :-1]
+            if self.count_family == "negbin":
+                nb = sm.NegativeBinomial(y[pos] - 1.0, Xs[pos]).fit(
+                    disp=0, maxiter=200, method="bfgs"
+                )
+                params = np.asarray(nb.params)
+                self.gamma_, self.dispersion_ = params[:-1], float(params[-1])
+                cov = np.asarray(nb.cov_params())[:-1, :-1]
+            else:
+                ols = sm.OLS(np.log(y[pos]), Xs[pos]).fit()
+                self.gamma_, self.dispersion_ = np.asarray(ols.params), float(np.sqrt(ols.scale))
+                cov = np.asarray(ols.cov_params())
         self.gamma_cov_ = cov if np.all(np.isfinite(cov)) else np.zeros_like(cov)
-        self.history_tail_ = y_all[-features.LEVEL_WINDOW * 2 :]
+        self.history_tail_ = y_all[-features.SIZE_WINDOW :]
         self.last_wind_ = (
             float(w["wind_mean_ms"].iloc[-1])
             if d[-1] == w.index[-1]
@@ -129,7 +147,7 @@ class Hurdle(Model):
         n, h = n_samples, len(dates)
         beta = self._draw(self.beta_, self.beta_cov_, n, rng)
         gamma = self._draw(self.gamma_, self.gamma_cov_, n, rng)
-        r = 1.0 / max(self.nb_alpha_, 1e-6)
+        r = 1.0 / max(self.dispersion_, 1e-6)
         state = features.PathState(self.history_tail_, n)
         cols = {c: np.broadcast_to(weather.column(c), (n, h)) for c in features.CORE_WEATHER}
         prev = np.full(n, self.last_wind_)
@@ -145,9 +163,18 @@ class Hurdle(Model):
                 )
             )
             p = 1.0 / (1.0 + np.exp(-np.einsum("ij,ij->i", X, beta)))
-            mu = np.exp(np.clip(np.einsum("ij,ij->i", X, gamma), -10, 10))
-            extra = rng.negative_binomial(r, r / (r + mu))
-            y = np.where(rng.random(n) < p, 1 + extra, 0)
+            eta = np.einsum("ij,ij->i", X, gamma)
+            if self.count_family == "negbin":
+                mu = np.exp(np.clip(eta, -10, 10))
+                size = 1 + rng.negative_binomial(r, r / (r + mu))
+            else:
+                size = np.maximum(
+                    1,
+                    np.rint(
+                        np.exp(np.clip(eta + self.dispersion_ * rng.standard_normal(n), -10, 12))
+                    ),
+                )
+            y = np.where(rng.random(n) < p, size, 0).astype(np.int64)
             out[:, t] = y
             state.update(y)
             prev = wx["wind_mean_ms"]

@@ -172,6 +172,10 @@ def test_zero_floored_band_by_hand() -> None:
     # With no zero in the lower tail the band is the usual equal-tailed interval.
     lo, hi = M.interval_bounds(samples + 1, 80)
     assert (lo.tolist(), hi.tolist()) == ([1], [8])
+    # The forecast's own expected coverage of its band: 8 of 10 samples in [0, 5].
+    row = M.score_forecasts(samples, np.array([6]), 1.0).iloc[0]
+    assert row["content_80"] == pytest.approx(0.8) and not row["covered_80"]
+    assert row["central_covered_80"]
     # Negative samples (the untouched prophet peer) are never floored.
     lo, hi = M.interval_bounds(samples - 1, 80)
     assert (lo.tolist(), hi.tolist()) == ([-1], [6])
@@ -261,6 +265,7 @@ def test_score_forecasts_rows_match_single_forecast_calls() -> None:
     expected = ["crps", "wis", "pinball", "ae", "se", "mase_term"]
     expected += ["covered_50", "width_50", "covered_80", "width_80", "covered_95", "width_95"]
     expected += ["central_covered_50", "central_covered_80", "central_covered_95"]
+    expected += ["content_50", "content_80", "content_95"]
     expected += ["brier", "pit"]
     assert sorted(table.columns) == sorted(expected)
     assert len(table) == 12

@@ -14,7 +14,7 @@ from tests.synthetic import generate_series
 
 HORIZON = 7
 FAST = ["seasonal_naive", "climatology", "hurdle"]
-SLOW = sorted(set(REGISTRY) - set(FAST) - {"ensemble"})
+SLOW = sorted(set(REGISTRY) - set(FAST))
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,174 @@
+"""Prophet forecasters: the plain peer baseline and a log-scale, weather-aware variant.
+
+Prophet is imported lazily (inside methods) so importing this module stays cheap.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from forecasting import schema
+from forecasting.future_weather import FutureWeather
+from forecasting.models._regressors import (
+    REGRESSORS,
+    WEATHER_INPUTS,
+    count_cap,
+    counts_from_log,
+    historical_regressors,
+    weather_regressors,
+)
+from forecasting.models.base import Model
+
+
+def _prophet_class() -> Any:
+    """Import Prophet and quieten its and cmdstanpy's logging (fit progress, plotly notice)."""
+    # prophet.plot logs an ERROR at import when plotly is absent; plotting is not used here.
+    logging.getLogger("prophet.plot").setLevel(logging.CRITICAL)
+    from cmdstanpy.utils import get_logger
+    from prophet import Prophet
+
+    # prophet sets its logger to INFO on import, and cmdstanpy sets its own to DEBUG (with
+    # a handler) the first time it is used; trigger both, then set the levels.
+    get_logger()
+    for name in ("cmdstanpy", "prophet"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    return Prophet
+
+
+def _predictive_samples(
+    model: Any, future: pd.DataFrame, n_samples: int, rng: np.random.Generator
+) -> np.ndarray:
+    """`n_samples` posterior predictive paths of yhat, shape (n_samples, days).
+
+    Prophet draws `uncertainty_samples` paths per call from numpy's global RNG, so the
+    global RNG is seeded from `rng` (same seed, same numbers) and restored afterwards.
+    If more paths are asked for than one call gives, further calls are made; the paths are
+    then subsampled without replacement to exactly `n_samples`.
+    """
+    state = np.random.get_state()
+    np.random.seed(int(rng.integers(2**31)))
+    try:
+        batches = []
+        have = 0
+        while have < n_samples:
+            yhat = np.asarray(model.predictive_samples(future)["yhat"], dtype=float).T
+            batches.append(yhat)
+            have += yhat.shape[0]
+    finally:
+        np.random.set_state(state)
+    paths = np.concatenate(batches, axis=0)
+    if paths.shape[0] == n_samples:
+        return paths
+    return paths[np.sort(rng.choice(paths.shape[0], size=n_samples, replace=False))]
+
+
+class PlainProphet(Model):
+    """Plain `Prophet()` on the daily target: the untouched peer baseline.
+
+    Default Prophet settings (linear trend, automatic seasonalities, Gaussian noise) except
+    `uncertainty_samples`. Samples are Prophet's own predictive samples: floats, possibly
+    negative, never rounded or clipped.
+    """
+
+    name = "prophet"
+    uses_weather = False
+    nonnegative_integer = False
+
+    def __init__(self, target: str = schema.PEOPLE, uncertainty_samples: int = 1000) -> None:
+        self.target = target
+        self.uncertainty_samples = uncertainty_samples
+
+    def _fit(self, history: pd.DataFrame, weather: pd.DataFrame | None) -> None:
+        prophet = _prophet_class()
+        df = pd.DataFrame(
+            {"ds": history[schema.DATE], "y": history[self.target].to_numpy(dtype=float)}
+        )
+        model = prophet(uncertainty_samples=self.uncertainty_samples)
+        model.fit(df)
+        self.model_ = model
+
+    def _predict(
+        self,
+        dates: pd.DatetimeIndex,
+        weather: FutureWeather | None,
+        n_samples: int,
+        rng: np.random.Generator,
+    ) -> np.ndarray:
+        future = pd.DataFrame({"ds": dates})
+        return _predictive_samples(self.model_, future, n_samples, rng)
+
+
+class WeatherProphet(Model):
+    """Prophet on log1p(target) over the recent history, with daily weather regressors.
+
+    Regressors (see `forecasting.models._regressors`): mean wind, max gust, a calm-day
+    indicator (mean wind ≤ 2.5 m/s), log1p(precipitation) and yesterday's mean wind.
+    Predictive samples are back-transformed with expm1, clipped to [0, 3 × the largest
+    fitted count] and rounded.
+    """
+
+    name = "prophet_weather"
+    uses_weather = True
+    weather_paths = False
+    nonnegative_integer = True
+
+    def __init__(
+        self,
+        target: str = schema.PEOPLE,
+        changepoint_prior_scale: float = 0.05,
+        seasonality_mode: str = "additive",
+        yearly_seasonality: int = 10,
+        history_days: int = 1100,
+        uncertainty_samples: int = 200,
+    ) -> None:
+        self.target = target
+        self.changepoint_prior_scale = changepoint_prior_scale
+        self.seasonality_mode = seasonality_mode
+        self.yearly_seasonality = yearly_seasonality
+        self.history_days = history_days
+        self.uncertainty_samples = uncertainty_samples
+
+    @property
+    def weather_variables(self) -> tuple[str, ...]:
+        """Canonical weather columns needed for the forecast days."""
+        return WEATHER_INPUTS
+
+    def _fit(self, history: pd.DataFrame, weather: pd.DataFrame | None) -> None:
+        assert weather is not None  # checked by Model.fit
+        prophet = _prophet_class()
+        hist = history.iloc[-self.history_days :].reset_index(drop=True)
+        regs, self.last_wind_ = historical_regressors(hist[schema.DATE], weather)
+        target = hist[self.target].to_numpy(dtype=float)
+        df = regs.copy()
+        df.insert(0, "ds", hist[schema.DATE].to_numpy())
+        df["y"] = np.log1p(target)
+        model = prophet(
+            changepoint_prior_scale=self.changepoint_prior_scale,
+            seasonality_mode=self.seasonality_mode,
+            yearly_seasonality=self.yearly_seasonality,
+            weekly_seasonality="auto",
+            daily_seasonality=False,
+            uncertainty_samples=self.uncertainty_samples,
+        )
+        for reg in REGRESSORS:
+            model.add_regressor(reg)
+        model.fit(df)
+        self.model_ = model
+        self.cap_ = count_cap(target)
+
+    def _predict(
+        self,
+        dates: pd.DatetimeIndex,
+        weather: FutureWeather | None,
+        n_samples: int,
+        rng: np.random.Generator,
+    ) -> np.ndarray:
+        assert weather is not None  # checked by Model.predict
+        future = weather_regressors(weather, self.last_wind_)
+        future.insert(0, "ds", dates)
+        log_samples = _predictive_samples(self.model_, future, n_samples, rng)
+        return counts_from_log(log_samples, self.cap_)

@@ -39,6 +39,7 @@ class Model(ABC):
     weather_paths: ClassVar[bool] = False  # one weather path per sample path in one call
     nonnegative_integer: ClassVar[bool] = True
     min_history_days: ClassVar[int] = 56
+    weather_inputs: ClassVar[tuple[str, ...]] = ()  # canonical columns needed for future days
 
     def __init__(self, target: str = schema.PEOPLE) -> None:
         self.target = target
@@ -60,7 +61,7 @@ class Model(ABC):
     @property
     def weather_variables(self) -> tuple[str, ...]:
         """Weather columns this model needs for future days (empty if weather-blind)."""
-        return ()
+        return self.weather_inputs
 
     # -- fit / predict -----------------------------------------------------------------
     def fit(self, history: pd.DataFrame, weather: pd.DataFrame | None = None) -> Model:

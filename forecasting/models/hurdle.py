@@ -37,6 +37,7 @@ class Hurdle(Model):
 
     name = "hurdle"
     uses_weather = True
+    weather_inputs = features.CORE_WEATHER
     weather_paths = True
 
     def __init__(
@@ -54,10 +55,6 @@ class Hurdle(Model):
         self.ridge = ridge
         self.parameter_uncertainty = parameter_uncertainty
         self.count_family = count_family
-
-    @property
-    def weather_variables(self) -> tuple[str, ...]:
-        return features.CORE_WEATHER
 
     def _fit(self, history: pd.DataFrame, weather: pd.DataFrame | None) -> None:
         import statsmodels.api as sm

@@ -113,6 +113,7 @@ class WeatherProphet(Model):
 
     name = "prophet_weather"
     uses_weather = True
+    weather_inputs = WEATHER_INPUTS
     weather_paths = False
     nonnegative_integer = True
 
@@ -131,11 +132,6 @@ class WeatherProphet(Model):
         self.yearly_seasonality = yearly_seasonality
         self.history_days = history_days
         self.uncertainty_samples = uncertainty_samples
-
-    @property
-    def weather_variables(self) -> tuple[str, ...]:
-        """Canonical weather columns needed for the forecast days."""
-        return WEATHER_INPUTS
 
     def _fit(self, history: pd.DataFrame, weather: pd.DataFrame | None) -> None:
         assert weather is not None  # checked by Model.fit

@@ -48,6 +48,7 @@ class WeatherSarimax(Model):
 
     name = "sarimax"
     uses_weather = True
+    weather_inputs = WEATHER_INPUTS
     weather_paths = False
     nonnegative_integer = True
 
@@ -62,11 +63,6 @@ class WeatherSarimax(Model):
         self.order = order
         self.fourier_terms = fourier_terms
         self.history_days = history_days
-
-    @property
-    def weather_variables(self) -> tuple[str, ...]:
-        """Canonical weather columns needed for the forecast days."""
-        return WEATHER_INPUTS
 
     def _design(self, regressors: pd.DataFrame, dates: pd.Series | pd.DatetimeIndex) -> np.ndarray:
         """Weather regressors + Fourier terms as one unstandardised matrix."""

@@ -14,8 +14,9 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)  ## create .venv and install the project with dev tools
 
-run: setup  ## the main job on embedded defaults: ingest the real data in ../shared/data
+run: setup  ## the main job on embedded defaults: ingest ../shared/data, then train, gate and register
 	$(BIN)/crossings ingest
+	$(BIN)/crossings train --config experiments/default.yaml
 
 ingest: setup
 	$(BIN)/crossings ingest

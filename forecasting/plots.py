@@ -1,0 +1,189 @@
+"""Charts a person looks at in MLflow: fan charts and a calibration plot (matplotlib).
+
+Figures are built with `matplotlib.figure.Figure` directly, never through pyplot, so they
+render with the Agg canvas whatever the process's backend is, keep no global state and never
+open a window; `save` writes a PNG.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import matplotlib.dates as mdates
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from forecasting.forecast import Forecast
+
+LEVELS_PCT = (95, 80, 50)  # widest first, so narrower bands draw on top
+_BAND_ALPHA = {95: 0.18, 80: 0.3, 50: 0.45}
+_COLOUR = "#1f6fb2"
+_ACTUAL = "#222222"
+
+
+def _format_dates(ax: object) -> None:
+    locator = mdates.AutoDateLocator(minticks=4, maxticks=9)
+    ax.xaxis.set_major_locator(locator)  # type: ignore[attr-defined]
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))  # type: ignore[attr-defined]
+
+
+def backtest_fan_chart(
+    rows: pd.DataFrame,
+    weather_mode: str,
+    n_origins: int = 6,
+    title: str = "",
+    levels_pct: Sequence[int] = LEVELS_PCT,
+) -> Figure:
+    """Fans of the last `n_origins` backtest forecasts (one model, one weather mode) with
+    the actuals over the same days.
+
+    `rows` are BacktestResult.rows for one model: columns origin, weather_mode, date,
+    median and lo-L/hi-L per level, actual.
+    """
+    sub = rows.loc[rows["weather_mode"] == weather_mode]
+    origins = sorted(sub["origin"].unique())[-n_origins:]
+    sub = sub.loc[sub["origin"].isin(origins)].sort_values(["origin", "date"])
+    fig = Figure(figsize=(11, 4.5), layout="constrained")
+    ax = fig.add_subplot()
+    for k, (_, g) in enumerate(sub.groupby("origin", sort=True)):
+        dates = pd.DatetimeIndex(g["date"])
+        for level in sorted(levels_pct, reverse=True):
+            lo, hi = f"lo-{level}", f"hi-{level}"
+            if lo in g and hi in g:
+                ax.fill_between(
+                    dates,
+                    g[lo].to_numpy(dtype=float),
+                    g[hi].to_numpy(dtype=float),
+                    color=_COLOUR,
+                    alpha=_BAND_ALPHA.get(level, 0.25),
+                    linewidth=0,
+                    label=f"{level}% band" if k == 0 else None,
+                )
+        ax.plot(
+            dates,
+            g["median"].to_numpy(dtype=float),
+            color=_COLOUR,
+            lw=1.5,
+            label="median" if k == 0 else None,
+        )
+        ax.axvline(dates[0], color="#999999", lw=0.6, ls=":")
+    actual = sub.drop_duplicates("date").sort_values("date")
+    ax.plot(
+        pd.DatetimeIndex(actual["date"]),
+        actual["actual"].to_numpy(dtype=float),
+        color=_ACTUAL,
+        marker="o",
+        ms=3,
+        lw=0.8,
+        label="actual",
+    )
+    ax.set_ylim(bottom=0)
+    ax.set_ylabel("daily arrivals")
+    ax.set_title(title or f"Backtest: last {len(origins)} origins ({weather_mode} weather)")
+    ax.legend(loc="upper left", fontsize=8, ncols=5)
+    ax.grid(alpha=0.3)
+    _format_dates(ax)
+    return fig
+
+
+def next_week_fan_chart(
+    history: pd.DataFrame,
+    forecast: Forecast,
+    title: str = "",
+    levels_pct: Sequence[int] = LEVELS_PCT,
+    history_days: int = 28,
+) -> Figure:
+    """The forecast's fan after the last `history_days` observed days.
+
+    `history` has columns date and the forecast's target.
+    """
+    fig = Figure(figsize=(10, 4.5), layout="constrained")
+    ax = fig.add_subplot()
+    tail = history.tail(history_days)
+    ax.plot(
+        pd.DatetimeIndex(tail["date"]),
+        tail[forecast.target].to_numpy(dtype=float),
+        color=_ACTUAL,
+        marker="o",
+        ms=3,
+        lw=0.8,
+        label="observed",
+    )
+    for level in sorted(levels_pct, reverse=True):
+        lo, hi = forecast.interval(level)
+        ax.fill_between(
+            forecast.dates,
+            np.asarray(lo, dtype=float),
+            np.asarray(hi, dtype=float),
+            color=_COLOUR,
+            alpha=_BAND_ALPHA.get(level, 0.25),
+            linewidth=0,
+            label=f"{level}% band",
+        )
+    ax.plot(forecast.dates, forecast.median(), color=_COLOUR, lw=1.8, marker="o", ms=3)
+    ax.plot([], [], color=_COLOUR, lw=1.8, label="median")
+    p_any = forecast.p_any()
+    top = float(max(np.max(forecast.interval(95)[1]), tail[forecast.target].max(), 1))
+    for d, p in zip(forecast.dates, p_any, strict=True):
+        ax.annotate(f"{p:.0%}", (d, top), ha="center", va="bottom", fontsize=7, color="#555555")
+    ax.set_ylim(0, top * 1.12)
+    ax.set_ylabel(f"daily {forecast.target}")
+    ax.set_title(title or f"Next {forecast.horizon} days ({forecast.model}); labels: P(any)")
+    ax.legend(loc="upper left", fontsize=8, ncols=5)
+    ax.grid(alpha=0.3)
+    _format_dates(ax)
+    return fig
+
+
+def calibration_plot(
+    rows: pd.DataFrame,
+    levels_pct: Sequence[int] = (50, 80, 95),
+    bins: int = 10,
+    title: str = "",
+) -> Figure:
+    """PIT histogram (left) and empirical vs nominal coverage by level (right), one line or
+    bar set per weather mode. `rows` are BacktestResult.rows for one model."""
+    fig = Figure(figsize=(11, 4.2), layout="constrained")
+    ax_pit, ax_cov = fig.subplots(1, 2)
+    modes = sorted(rows["weather_mode"].unique())
+    width = 1.0 / bins / max(len(modes), 1)
+    edges = np.linspace(0, 1, bins + 1)
+    for k, mode in enumerate(modes):
+        g = rows.loc[rows["weather_mode"] == mode]
+        pit = g["pit"].to_numpy(dtype=float)
+        pit = pit[np.isfinite(pit)]
+        counts, _ = np.histogram(pit, bins=edges)
+        density = counts / max(len(pit), 1) * bins
+        ax_pit.bar(edges[:-1] + k * width, density, width=width, align="edge", label=mode)
+        nominal = [lv / 100 for lv in levels_pct]
+        empirical = [float(g[f"covered_{lv}"].astype(float).mean()) for lv in levels_pct]
+        ax_cov.plot(nominal, empirical, marker="o", label=mode)
+    ax_pit.axhline(1.0, color="#444444", ls="--", lw=1, label="uniform")
+    ax_pit.set_xlabel("PIT")
+    ax_pit.set_ylabel("density")
+    ax_pit.set_title("PIT histogram (flat = calibrated)")
+    ax_pit.legend(fontsize=8)
+    ax_cov.plot([0, 1], [0, 1], color="#444444", ls="--", lw=1, label="ideal")
+    ax_cov.set_xlim(0.4, 1.0)
+    ax_cov.set_ylim(0.4, 1.0)
+    ax_cov.set_xlabel("nominal coverage")
+    ax_cov.set_ylabel("empirical coverage")
+    ax_cov.set_title("Coverage of the 50/80/95% bands")
+    ax_cov.legend(fontsize=8)
+    ax_cov.grid(alpha=0.3)
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+def save(figure: Figure, path: str | Path, dpi: int = 110) -> Path:
+    """Write `figure` as a PNG and return the path."""
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(p, dpi=dpi)
+    return p
+
+
+__all__ = ["backtest_fan_chart", "calibration_plot", "next_week_fan_chart", "save"]

@@ -1,0 +1,210 @@
+"""The remote path: a real `mlflow server` on 127.0.0.1 backed by PostgreSQL, and the real
+`mlflow models serve` on the registered champion.
+
+Needs PostgreSQL on 127.0.0.1:5432 (trust auth, user postgres). Each session creates a fresh
+database and drops it afterwards. Without PostgreSQL these tests skip with the reason,
+unless CROSSINGS_REQUIRE_POSTGRES=1 (set by .ci/run), which turns the skip into a failure.
+CROSSINGS_TEST_PG_HOST / CROSSINGS_TEST_PG_PORT point them at another PostgreSQL.
+Marked slow (servers take a while to start): run with `pytest -m postgres`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import mlflow
+import pandas as pd
+import pytest
+from mlflow import MlflowClient
+
+from forecasting import tracking
+from forecasting.experiment_config import parse_config
+from forecasting.ingest import ingest
+from forecasting.pyfunc import OUTPUT_COLUMNS
+from forecasting.training import train
+from tests.lifecycle import (
+    VENV_BIN,
+    env_with_venv,
+    free_port,
+    small_config,
+    start,
+    stop,
+    wait_http,
+    write_sources,
+)
+
+pytestmark = [pytest.mark.postgres, pytest.mark.slow]
+
+PG_HOST = os.environ.get("CROSSINGS_TEST_PG_HOST", "127.0.0.1")
+PG_PORT = os.environ.get("CROSSINGS_TEST_PG_PORT", "5432")
+PG = f"host={PG_HOST} port={PG_PORT} user=postgres dbname=postgres connect_timeout=5"
+PREFIX = "srv"
+NAME = f"{PREFIX}-people"
+STARTUP_S = 120
+
+
+@pytest.fixture(scope="module")
+def postgres_uri() -> Iterator[str]:
+    """A fresh PostgreSQL database for this module, dropped afterwards."""
+    required = os.environ.get("CROSSINGS_REQUIRE_POSTGRES") == "1"
+    try:
+        import psycopg
+
+        conn = psycopg.connect(PG, autocommit=True)
+    except Exception as exc:  # missing driver or server: both mean "no PostgreSQL here"
+        reason = f"PostgreSQL is not available on {PG_HOST}:{PG_PORT} as user postgres ({exc})"
+        if required:
+            pytest.fail(f"{reason}; CROSSINGS_REQUIRE_POSTGRES=1 makes these tests mandatory")
+        pytest.skip(reason)
+    name = f"crossings_test_{uuid.uuid4().hex[:12]}"
+    conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"postgresql+psycopg://postgres@{PG_HOST}:{PG_PORT}/{name}"
+    finally:
+        conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,)
+        )
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.close()
+
+
+@pytest.fixture(scope="module")
+def server(postgres_uri: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`mlflow server` on a free port of 127.0.0.1, stopped (whole process group) after."""
+    root = tmp_path_factory.mktemp("mlflow-server")
+    port = free_port()
+    log = root / "server.log"
+    proc = start(
+        [
+            str(VENV_BIN / "mlflow"),
+            "server",
+            "--backend-store-uri",
+            postgres_uri,
+            "--artifacts-destination",
+            str(root / "artifacts"),
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            "1",
+        ],
+        log,
+        env_with_venv(),
+        cwd=root,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_http(f"{url}/health", STARTUP_S, proc, log)
+        yield url
+    finally:
+        stop(proc)
+
+
+@pytest.fixture(scope="module")
+def trained(server: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
+    """Two training jobs against the server: the first promotes, the second must not."""
+    root = tmp_path_factory.mktemp("remote-train")
+    a, w = write_sources(root / "src")
+    ingest(a, w, root / "data")
+    cfg = parse_config(small_config("remote", PREFIX))
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("MLFLOW_TRACKING_URI", server)
+        mp.chdir(root)
+        first = train(cfg, root / "data")
+        second = train(cfg, root / "data")
+        yield {"uri": server, "first": first, "second": second, "root": root}
+
+
+def _input_frame(root: Path, first_day: pd.Timestamp, columns: list[str]) -> pd.DataFrame:
+    weather = pd.read_parquet(root / "src" / "weather.parquet").set_index("date")
+    dates = pd.date_range(first_day, periods=7)
+    frame = weather.loc[dates].reset_index()
+    return frame.loc[:, columns]
+
+
+def test_training_logs_to_the_remote_server(trained: dict) -> None:
+    first, second = trained["first"], trained["second"]
+    assert first.tracking_uri == trained["uri"]
+    d1 = first.targets["people"].decision
+    d2 = second.targets["people"].decision
+    assert d1 is not None and d1.promoted and d1.alias == "champion"
+    assert d2 is not None and not d2.promoted and d2.alias == "challenger"
+    client = MlflowClient(trained["uri"], trained["uri"])
+    assert str(client.get_model_version_by_alias(NAME, "champion").version) == d1.version
+    run_id = first.targets["people"].run_for("hurdle").run_id
+    files = {f.path for f in client.list_artifacts(run_id, "plots")}
+    assert "plots/backtest_fan.png" in files and "plots/calibration.png" in files
+    tracking.configure(trained["uri"])
+    history = tracking.promotion_history(NAME)
+    assert len(history) == 1 and history[0]["new_version"] == d1.version
+
+
+def test_champion_loads_from_the_remote_registry(trained: dict) -> None:
+    tracking.configure(trained["uri"])
+    model = mlflow.pyfunc.load_model(f"models:/{NAME}@champion")
+    wrapped = model.unwrap_python_model()
+    cols = ["date", *wrapped.weather_variables]
+    out = model.predict(_input_frame(trained["root"], wrapped.first_forecast_day, cols))
+    assert list(out.columns) == list(OUTPUT_COLUMNS) and len(out) == 7
+
+
+def test_mlflow_models_serve_answers_invocations(trained: dict, tmp_path: Path) -> None:
+    tracking.configure(trained["uri"])
+    wrapped = mlflow.pyfunc.load_model(f"models:/{NAME}@champion").unwrap_python_model()
+    cols = ["date", *wrapped.weather_variables]
+    frame = _input_frame(trained["root"], wrapped.first_forecast_day, cols)
+    frame["date"] = frame["date"].dt.strftime("%Y-%m-%d")
+    port = free_port()
+    log = tmp_path / "serve.log"
+    proc = start(
+        [
+            str(VENV_BIN / "mlflow"),
+            "models",
+            "serve",
+            "-m",
+            f"models:/{NAME}@champion",
+            "--env-manager",
+            "local",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(port),
+        ],
+        log,
+        env_with_venv(MLFLOW_TRACKING_URI=trained["uri"]),
+        cwd=tmp_path,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_http(f"{url}/ping", STARTUP_S, proc, log)
+        body = {
+            "dataframe_split": json.loads(frame.to_json(orient="split", index=False)),
+            "params": {"n_samples": 300, "seed": 2},
+        }
+        resp = httpx.post(f"{url}/invocations", json=body, timeout=60)
+        assert resp.status_code == 200, resp.text
+        preds = resp.json()["predictions"]
+        assert len(preds) == 7
+        assert set(OUTPUT_COLUMNS) <= set(preds[0])
+        first = pd.Timestamp(preds[0]["date"])
+        assert first == wrapped.first_forecast_day
+        for p in preds:
+            assert 0 <= p["p_any"] <= 1
+            assert 0 <= p["lo_95"] <= p["median"] <= p["hi_95"]
+        late = frame.copy()
+        late["date"] = (pd.to_datetime(late["date"]) + pd.Timedelta(days=2)).dt.strftime("%Y-%m-%d")
+        bad = httpx.post(
+            f"{url}/invocations",
+            json={"dataframe_split": json.loads(late.to_json(orient="split", index=False))},
+            timeout=60,
+        )
+        assert bad.status_code == 400
+        assert "the day after the model's last training day" in bad.text
+    finally:
+        stop(proc)

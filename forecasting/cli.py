@@ -265,6 +265,37 @@ class _progress:
         self._bar.stop()
 
 
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option("--host", help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="TCP port.")] = 8000,
+    workers: Annotated[int, typer.Option("--workers", help="Worker processes.")] = 1,
+    access_log: Annotated[
+        bool, typer.Option("--access-log/--no-access-log", help="Log every request.")
+    ] = False,
+) -> None:
+    """Serve forecasts over HTTP (FastAPI app in api/; settings from CROSSINGS_* variables,
+    the registry from MLFLOW_TRACKING_URI)."""
+    import os
+
+    import uvicorn
+
+    # Fail over quickly when a remote registry is down (MLflow's default retries take minutes);
+    # the service keeps serving its last good model meanwhile.
+    os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "2")
+    os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "10")
+    logging.getLogger("api").setLevel(logging.INFO)
+    uvicorn.run(
+        "api.main:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        access_log=access_log,
+        log_level="info",
+    )
+
+
 def run() -> None:  # pragma: no cover - console entry point
     """Entry point that maps config errors to a clean exit."""
     try:
@@ -329,30 +360,30 @@ def _print_train_result(result: object) -> None:
     from forecasting.training import TrainResult
 
     assert isinstance(result, TrainResult)
+    mode, metric = result.gate_weather_mode, result.gate_metric
+    keys = ("crps", "mae", "coverage_80", "brier")
     for target, tr in result.targets.items():
-        table = Table(title=f"{result.experiment_name}: {target}")
+        table = Table(
+            title=f"{result.experiment_name}: {target} (backtest, {mode} weather)",
+        )
         table.add_column("model")
-        table.add_column("gate score", justify="right")
-        for key in ("crps", "mae", "coverage_80", "brier"):
+        table.add_column(f"gate: {metric}", justify="right")
+        for key in keys:
             table.add_column(key, justify="right")
         for run in sorted(tr.runs, key=lambda r: r.gate_score):
-            mode = next(iter(k.split("/")[0] for k in run.metrics), "")
-            cells = [
-                f"{run.metrics.get(f'{mode}/{k}', float('nan')):.3f}"
-                for k in ("crps", "mae", "coverage_80", "brier")
-            ]
+            cells = [f"{run.metrics.get(f'{mode}/{k}', float('nan')):.3f}" for k in keys]
             name = f"[bold]{run.model}[/] (winner)" if run.model == tr.winner else run.model
             table.add_row(name, f"{run.gate_score:.3f}", *cells)
         console.print(table)
         d = tr.decision
         if d is not None:
-            champ = (
-                f"champion v{d.champion_version} scored {d.champion_score:.3f}"
+            versus = (
+                f"; champion v{d.champion_version}: {d.champion_score:.3f}"
                 if d.champion_version and d.champion_score is not None
-                else "no comparable champion"
+                else ""
             )
             console.print(
-                f"{d.registered_name} v{d.version} → [bold]{d.alias}[/] ({d.reason}; {champ})",
+                f"{d.registered_name} v{d.version} → [bold]{d.alias}[/] ({d.reason}{versus})",
                 highlight=False,
             )
     from forecasting.tracking import DEFAULT_TRACKING_URI

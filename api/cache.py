@@ -1,0 +1,93 @@
+"""A micro-cache of whole responses for the idempotent forecast GETs (the hot path).
+
+The default-weather forecast behind GET /v1/forecast is already cached per (target, start,
+horizon, model version); this layer keeps the finished HTTP response per exact query string
+so a repeated request skips routing, validation and dependency resolution. An entry is used
+only while
+
+- the champions and the observed data are the ones it was made with (`service.generation`
+  changes on every reload), and
+- the forecast it was rendered from is still fresh (the route sets `cache_until`).
+
+Only 200 answers are kept; errors and other paths pass through untouched.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+if TYPE_CHECKING:
+    from api.service import ForecastService
+
+CACHE_UNTIL = "cache_until"  # request.state key set by routes: monotonic expiry time
+
+
+@dataclass(frozen=True)
+class _Entry:
+    headers: list[tuple[bytes, bytes]]
+    body: bytes
+    expires: float
+
+
+class ResponseCache:
+    """ASGI middleware caching 200 responses of GET `paths`, keyed by the query string."""
+
+    def __init__(
+        self,
+        app: ASGIApp,
+        paths: tuple[str, ...],
+        service: Callable[[], ForecastService | None],
+        max_entries: int = 1024,
+    ) -> None:
+        self.app = app
+        self.paths = frozenset(paths)
+        self._service = service
+        self.max_entries = max_entries
+        self._entries: dict[tuple[Any, ...], _Entry] = {}
+        self.hits = 0
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "GET" or scope["path"] not in self.paths:
+            await self.app(scope, receive, send)
+            return
+        service = self._service()
+        if service is None:
+            await self.app(scope, receive, send)
+            return
+        key = (scope["path"], scope["query_string"], service.generation)
+        hit = self._entries.get(key)
+        if hit is not None and hit.expires > time.monotonic():
+            self.hits += 1
+            scope["cached_route"] = scope["path"]
+            await send({"type": "http.response.start", "status": 200, "headers": hit.headers})
+            await send({"type": "http.response.body", "body": hit.body})
+            return
+
+        status = 0
+        headers: list[tuple[bytes, bytes]] = []
+        chunks: list[bytes] = []
+
+        async def capture(message: Message) -> None:
+            nonlocal status, headers
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = list(message.get("headers", []))
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+            await send(message)
+
+        await self.app(scope, receive, capture)
+        until = scope.get("state", {}).get(CACHE_UNTIL)
+        if status == 200 and until is not None:
+            if len(self._entries) >= self.max_entries:
+                self._entries.clear()
+            self._entries[key] = _Entry(headers, b"".join(chunks), float(until))
+
+    def clear(self) -> None:
+        """Drop every entry."""
+        self._entries.clear()

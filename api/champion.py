@@ -1,0 +1,268 @@
+"""The served champions: loaded per target from the MLflow registry, polled, swapped atomically.
+
+A `ChampionStore` holds one immutable `Champion` per target in a dict that is replaced as a
+whole on reload, so a request that has taken its champion keeps using that object to the end
+while new requests see the new one. When the registry cannot be reached (or the alias points
+at something that does not load), the store keeps the last good champion and records the
+error; `status()` then reports the model as stale.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from functools import cached_property
+from typing import Any, Protocol
+
+import pandas as pd
+
+from forecasting.models.base import Model
+
+log = logging.getLogger(__name__)
+
+_LOAD_LOCK = threading.Lock()
+
+
+@dataclass(frozen=True, eq=False)
+class Champion:
+    """A fitted forecaster as served: what the registry says about it and when we loaded it."""
+
+    forecaster: Model
+    metadata: dict[str, Any]
+    version: str
+    loaded_at: datetime
+    registered_name: str = ""
+
+    @cached_property
+    def last_fit_date(self) -> date:
+        """The last day the forecaster was fitted on (forecasts start the day after)."""
+        return pd.Timestamp(self.forecaster.last_date_).date()
+
+    @property
+    def target(self) -> str:
+        """people or boats."""
+        return str(self.metadata.get("target") or self.forecaster.target)
+
+    @property
+    def model_name(self) -> str:
+        """The model family (e.g. hurdle)."""
+        return str(self.metadata.get("model_name") or self.forecaster.name)
+
+    @property
+    def trained_at(self) -> str | None:
+        """When it was trained, as the registry metadata says (ISO 8601)."""
+        value = self.metadata.get("trained_at")
+        return None if value is None else str(value)
+
+
+class Registry(Protocol):
+    """Where champions come from: the current version behind the alias, and loading one."""
+
+    def champion_version(self, name: str) -> str:
+        """The version the champion alias of registered model `name` points at."""
+        ...
+
+    def load(self, name: str, version: str) -> tuple[Model, dict[str, Any]]:
+        """The fitted forecaster and metadata of version `version` of `name`."""
+        ...
+
+
+class MlflowRegistry:
+    """The MLflow model registry (`models:/NAME/VERSION`, alias `champion`)."""
+
+    def __init__(self, tracking_uri: str, alias: str = "champion") -> None:
+        self.tracking_uri = tracking_uri
+        self.alias = alias
+
+    def _client(self) -> Any:
+        from mlflow.tracking import MlflowClient
+
+        return MlflowClient(tracking_uri=self.tracking_uri, registry_uri=self.tracking_uri)
+
+    def champion_version(self, name: str) -> str:
+        """Ask the registry which version the alias points at."""
+        return str(self._client().get_model_version_by_alias(name, self.alias).version)
+
+    def load(self, name: str, version: str) -> tuple[Model, dict[str, Any]]:
+        """Load a pinned version (not the alias: it may move while we load)."""
+        import mlflow
+
+        with _LOAD_LOCK:  # load_model reads the process-wide URIs: set them, then restore
+            before = (mlflow.get_tracking_uri(), mlflow.get_registry_uri())
+            mlflow.set_tracking_uri(self.tracking_uri)
+            mlflow.set_registry_uri(self.tracking_uri)
+            try:
+                pyfunc = mlflow.pyfunc.load_model(f"models:/{name}/{version}")
+            finally:
+                mlflow.set_tracking_uri(before[0])
+                mlflow.set_registry_uri(before[1])
+        wrapped = pyfunc.unwrap_python_model()
+        forecaster = getattr(wrapped, "forecaster", None)
+        if not isinstance(forecaster, Model):
+            raise TypeError(
+                f"models:/{name}/{version} is not a CrossingsModel: it has no fitted "
+                "`forecaster` (register models with `crossings train`)"
+            )
+        metadata = dict(getattr(wrapped, "metadata", None) or {})
+        return forecaster, metadata
+
+
+@dataclass
+class TargetStatus:
+    """What the store knows about one target's registry entry."""
+
+    registered_name: str
+    last_check_at: datetime | None = None
+    last_success_at: datetime | None = None
+    last_success_mono: float | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class ReloadOutcome:
+    """What one refresh did for one target."""
+
+    target: str
+    previous: str | None
+    current: str | None
+    changed: bool
+    error: str | None = None
+
+
+@dataclass
+class _Poller:
+    thread: threading.Thread
+    stop: threading.Event = field(default_factory=threading.Event)
+
+
+class ChampionStore:
+    """Champions per target, refreshed from a `Registry`; safe to read from any thread."""
+
+    def __init__(
+        self,
+        registry: Registry,
+        names: dict[str, str],
+        *,
+        stale_after: float = float("inf"),
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.registry = registry
+        self.names = dict(names)
+        self.stale_after = stale_after
+        self._clock = clock
+        self._champions: dict[str, Champion] = {}
+        self._status = {t: TargetStatus(n) for t, n in self.names.items()}
+        self._refresh_lock = threading.Lock()
+        self._poller: _Poller | None = None
+        self.on_change: list[Callable[[Champion], None]] = []
+        self.generation = 0  # bumped on every swap
+
+    # -- reading -------------------------------------------------------------------------
+    def get(self, target: str) -> Champion | None:
+        """The champion now served for `target`, or None if none was ever loaded."""
+        return self._champions.get(target)
+
+    def champions(self) -> dict[str, Champion]:
+        """A snapshot of every loaded champion."""
+        return self._champions
+
+    @property
+    def targets(self) -> tuple[str, ...]:
+        """The targets this store serves."""
+        return tuple(self.names)
+
+    def status(self, target: str) -> TargetStatus:
+        """Registry status of one target."""
+        return self._status[target]
+
+    def is_stale(self, target: str) -> bool:
+        """True when the last registry check failed or none succeeded for too long."""
+        st = self._status[target]
+        if st.error is not None:
+            return True
+        if st.last_success_mono is None:
+            return self.get(target) is not None
+        return self._clock() - st.last_success_mono > self.stale_after
+
+    # -- writing -------------------------------------------------------------------------
+    def put(self, target: str, champion: Champion) -> None:
+        """Serve `champion` for `target` (swaps the whole dict: readers never see a mix)."""
+        new = dict(self._champions)
+        new[target] = champion
+        self._champions = new
+        self.generation += 1
+        for hook in self.on_change:
+            hook(champion)
+
+    def refresh(
+        self, force: bool = False, targets: Iterable[str] | None = None
+    ) -> list[ReloadOutcome]:
+        """Ask the registry for each target's champion version; load it when it moved (or
+        always, with `force`). Failures are recorded and the last good champion stays."""
+        with self._refresh_lock:
+            return [self._refresh_one(t, force) for t in (targets or self.names)]
+
+    def _refresh_one(self, target: str, force: bool) -> ReloadOutcome:
+        name = self.names[target]
+        st = self._status[target]
+        current = self.get(target)
+        previous = current.version if current else None
+        st.last_check_at = datetime.now(UTC)
+        try:
+            version = self.registry.champion_version(name)
+            changed = force or previous != version
+            if changed:
+                forecaster, metadata = self.registry.load(name, version)
+                champion = Champion(
+                    forecaster=forecaster,
+                    metadata=metadata,
+                    version=version,
+                    loaded_at=datetime.now(UTC),
+                    registered_name=name,
+                )
+                self.put(target, champion)
+                log.info("serving %s version %s (was %s)", name, version, previous)
+        except Exception as exc:  # any registry or load failure: keep serving what we have
+            st.error = f"{type(exc).__name__}: {exc}".strip()[:500]
+            log.warning(
+                "registry check for %s failed; still serving version %s: %s",
+                name,
+                previous,
+                st.error,
+            )
+            return ReloadOutcome(target, previous, previous, False, st.error)
+        st.error = None
+        st.last_success_at = datetime.now(UTC)
+        st.last_success_mono = self._clock()
+        return ReloadOutcome(target, previous, version, changed)
+
+    # -- polling -------------------------------------------------------------------------
+    def start_polling(self, interval: float, also: Callable[[], object] | None = None) -> None:
+        """Refresh every `interval` seconds on a daemon thread (and call `also` each time)."""
+        if interval <= 0 or self._poller is not None:
+            return
+        stop = threading.Event()
+
+        def loop() -> None:
+            while not stop.wait(interval):
+                try:
+                    self.refresh()
+                    if also is not None:
+                        also()
+                except Exception:  # never let the poller die
+                    log.exception("champion poll failed")
+
+        thread = threading.Thread(target=loop, name="champion-poller", daemon=True)
+        self._poller = _Poller(thread, stop)
+        thread.start()
+
+    def stop_polling(self) -> None:
+        """Stop the poller thread and wait for it."""
+        poller, self._poller = self._poller, None
+        if poller is not None:
+            poller.stop.set()
+            poller.thread.join(timeout=30)

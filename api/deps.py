@@ -1,0 +1,160 @@
+"""Typed dependencies: settings, the service, the champion for a target, parsed parameters."""
+
+from __future__ import annotations
+
+import math
+import secrets
+from typing import Annotated
+
+from fastapi import Depends, HTTPException, Query, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from api.champion import Champion, ChampionStore, MlflowRegistry, Registry
+from api.schemas import MAX_LEVELS, MAX_THRESHOLDS, IsoDate, Target, level_key
+from api.service import FieldError, ForecastService
+from api.settings import ApiSettings, get_settings
+
+SettingsDep = Annotated[ApiSettings, Depends(get_settings)]
+
+
+def get_registry(settings: SettingsDep) -> Registry:
+    """The model registry the champions come from (tests override this)."""
+    return MlflowRegistry(settings.mlflow_tracking_uri, settings.champion_alias)
+
+
+async def get_service(request: Request) -> ForecastService:
+    """The service built in the app's lifespan."""
+    service: ForecastService = request.app.state.service
+    return service
+
+
+ServiceDep = Annotated[ForecastService, Depends(get_service)]
+
+
+async def get_store(service: ServiceDep) -> ChampionStore:
+    """The champion store."""
+    return service.store
+
+
+StoreDep = Annotated[ChampionStore, Depends(get_store)]
+
+TargetQuery = Annotated[
+    Target, Query(description="What to forecast: people or boats.", examples=["people"])
+]
+HorizonQuery = Annotated[
+    int, Query(ge=1, le=14, description="Number of days (1–14).", examples=[7])
+]
+StartQuery = Annotated[
+    IsoDate | None,
+    Query(
+        description="First forecast day (YYYY-MM-DD); default: the day after the last "
+        "observed day.",
+        examples=["2026-05-15"],
+    ),
+]
+
+
+async def get_champion(service: ServiceDep, target: TargetQuery = "people") -> Champion:
+    """The champion serving `target`, taken once per request: a reload during the request
+    does not change the model it uses."""
+    return service.champion(target)
+
+
+ModelDep = Annotated[Champion, Depends(get_champion)]
+
+
+def _numbers(text: str, name: str) -> list[float]:
+    parts = [p.strip() for p in text.split(",")]
+    if not text.strip() or any(not p for p in parts):
+        raise FieldError(("query", name), f"{name} must be comma-separated numbers, got '{text}'")
+    out = []
+    for p in parts:
+        try:
+            x = float(p)
+        except ValueError:
+            raise FieldError(("query", name), f"'{p}' in {name} is not a number") from None
+        if not math.isfinite(x):
+            raise FieldError(("query", name), f"'{p}' in {name} is not a finite number")
+        out.append(x)
+    return out
+
+
+async def get_levels(
+    levels: Annotated[
+        str,
+        Query(
+            max_length=200,
+            description="Band levels in percent, comma-separated, each strictly between 0 and 100.",
+            examples=["50,80,95"],
+        ),
+    ] = "50,80,95",
+) -> tuple[float, ...]:
+    """Parse `levels` ("50,80,95"): distinct numbers in (0, 100), at most 10."""
+    values = _numbers(levels, "levels")
+    bad = [x for x in values if not 0 < x < 100]
+    if bad:
+        raise FieldError(
+            ("query", "levels"), f"levels must lie strictly between 0 and 100, got {bad[0]:g}"
+        )
+    if len(values) > MAX_LEVELS:
+        raise FieldError(("query", "levels"), f"at most {MAX_LEVELS} levels, got {len(values)}")
+    if len({level_key(x) for x in values}) != len(values):
+        raise FieldError(("query", "levels"), "levels must be distinct")
+    return tuple(sorted(values))
+
+
+LevelsDep = Annotated[tuple[float, ...], Depends(get_levels)]
+
+
+async def get_thresholds(
+    thresholds: Annotated[
+        str,
+        Query(
+            max_length=400,
+            description="Counts k for P(count ≥ k), comma-separated non-negative integers.",
+            examples=["100,300,600"],
+        ),
+    ] = "100,300,600",
+) -> tuple[int, ...]:
+    """Parse `thresholds` ("100,300,600"): distinct non-negative integers, at most 20."""
+    values = _numbers(thresholds, "thresholds")
+    for x in values:
+        if x < 0 or x != int(x) or x > 1_000_000:
+            raise FieldError(
+                ("query", "thresholds"),
+                f"thresholds must be whole counts between 0 and 1000000, got {x:g}",
+            )
+    if len(values) > MAX_THRESHOLDS:
+        raise FieldError(
+            ("query", "thresholds"), f"at most {MAX_THRESHOLDS} thresholds, got {len(values)}"
+        )
+    ints = sorted({int(x) for x in values})
+    if len(ints) != len(values):
+        raise FieldError(("query", "thresholds"), "thresholds must be distinct")
+    return tuple(ints)
+
+
+ThresholdsDep = Annotated[tuple[int, ...], Depends(get_thresholds)]
+
+_bearer = HTTPBearer(auto_error=False, description="The admin token (CROSSINGS_ADMIN_TOKEN).")
+
+
+async def require_admin(
+    settings: SettingsDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> None:
+    """401 without a bearer token, 403 with a wrong one (or when no token is configured)."""
+    if credentials is None:
+        raise HTTPException(
+            status_code=401,
+            detail="admin endpoint: send 'Authorization: Bearer <CROSSINGS_ADMIN_TOKEN>'",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    expected = settings.admin_token
+    if not expected:
+        raise HTTPException(status_code=403, detail="admin endpoints are disabled: no token set")
+    if not secrets.compare_digest(credentials.credentials.encode(), expected.encode()):
+        raise HTTPException(status_code=403, detail="wrong admin token")
+
+
+AdminDep = Depends(require_admin)

@@ -1,0 +1,162 @@
+"""Error answers: every bad parameter gets a 422 (or 413) whose `loc` names the field.
+
+All 4xx/5xx bodies follow FastAPI's shape: ``{"detail": [{"loc", "msg", "type"}]}`` for
+field errors and ``{"detail": "message"}`` otherwise.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.archive import ArchiveUnavailable
+from api.service import FieldError, NotReady
+from api.weather import WeatherUnavailable
+
+log = logging.getLogger(__name__)
+
+
+def field_error_body(loc: list[Any], msg: str, kind: str) -> dict[str, Any]:
+    """The body of a 422/413 for one field."""
+    return {"detail": [{"loc": loc, "msg": msg, "type": kind}]}
+
+
+def _clean(errors: Any) -> list[dict[str, Any]]:
+    """FastAPI's validation errors without the echoed input (it may be large or binary)."""
+    out = []
+    for e in errors:
+        loc = [p if isinstance(p, int) else str(p) for p in e.get("loc", ())]
+        out.append({"loc": loc, "msg": str(e.get("msg", "")), "type": str(e.get("type", ""))})
+    return out
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Register the handlers that map our exceptions to 422/503 answers."""
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse({"detail": _clean(exc.errors())}, status_code=422)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        headers = dict(exc.headers or {})
+        if exc.status_code == 400:  # FastAPI could not parse the body (bad JSON or encoding)
+            body = field_error_body(
+                ["body"],
+                f"the body could not be read: {exc.detail}; send UTF-8 JSON",
+                "json_invalid",
+            )
+            return JSONResponse(body, status_code=422)
+        if exc.status_code == 405:  # list every method of the path, not the first route's
+            documented = app.openapi().get("paths", {}).get(request.url.path, {})
+            methods = sorted(m.upper() for m in documented)
+            if methods:
+                headers["Allow"] = ", ".join(methods)
+        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=headers)
+
+    @app.exception_handler(FieldError)
+    async def _field(_request: Request, exc: FieldError) -> JSONResponse:
+        return JSONResponse(field_error_body(exc.loc, exc.message, exc.kind), status_code=422)
+
+    @app.exception_handler(NotReady)
+    async def _not_ready(_request: Request, exc: NotReady) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=503, headers={"Retry-After": "30"})
+
+    @app.exception_handler(WeatherUnavailable)
+    async def _no_weather(_request: Request, exc: WeatherUnavailable) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=503)
+
+    @app.exception_handler(ArchiveUnavailable)
+    async def _no_archive(_request: Request, exc: ArchiveUnavailable) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=503)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error on %s %s", request.method, request.url.path)
+        return JSONResponse({"detail": "internal error; it has been logged"}, status_code=500)
+
+
+class BodyLimitMiddleware:
+    """Answers 413 for bodies over `limit` bytes, by Content-Length or by counting chunks."""
+
+    def __init__(self, app: ASGIApp, limit: Callable[[], int]) -> None:
+        self.app = app
+        self._limit = limit
+
+    @property
+    def limit(self) -> int:
+        """The largest body accepted, in bytes."""
+        return self._limit()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope.get("method") in ("GET", "HEAD", "OPTIONS"):
+            await self.app(scope, receive, send)
+            return
+        length = None
+        for name, value in scope.get("headers", ()):
+            if name == b"content-length":
+                try:
+                    length = int(value)
+                except ValueError:
+                    length = None
+        limit = self.limit
+        if length is not None and length > limit:
+            await self._too_large(send, limit)
+            return
+        if length is not None:
+            await self.app(scope, receive, send)
+            return
+        # No length given (chunked): read it all, up to the limit, then replay it.
+        chunks: list[bytes] = []
+        size = 0
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > limit:
+                await self._too_large(send, limit)
+                return
+            chunks.append(chunk)
+            more = message.get("more_body", False)
+        body = b"".join(chunks)
+        sent = False
+
+        async def replay() -> Message:
+            nonlocal sent
+            if not sent:
+                sent = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
+
+    async def _too_large(self, send: Send, limit: int) -> None:
+        body = orjson.dumps(
+            field_error_body(
+                ["body"],
+                f"request body is larger than {limit} bytes; send a smaller scenario",
+                "too_large",
+            )
+        )
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})

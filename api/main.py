@@ -1,0 +1,134 @@
+"""The app factory: builds the FastAPI app, its lifespan (champions, data, archive, poller),
+middleware, error handlers and routers.
+
+Run it with `crossings serve` or `uvicorn --factory api.main:create_app`.
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from typing import Any, TypeVar
+
+from fastapi import FastAPI
+
+from api.archive import ForecastArchive
+from api.cache import ResponseCache
+from api.champion import ChampionStore, Registry
+from api.data import ObservedStore
+from api.deps import get_registry
+from api.errors import BodyLimitMiddleware, install_error_handlers
+from api.metrics import Metrics, MetricsMiddleware
+from api.routes import admin, forecast, health, history, issued, model, page
+from api.service import ForecastService
+from api.settings import ApiSettings, get_settings
+from api.weather import LiveForecast
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+DESCRIPTION = """
+Probabilistic forecasts of daily small-boat crossings of the English Channel (people and
+boats) for RNLI and Border Force planners: for each day, the median, the mean, P(any crossing)
+and prediction bands, plus the distribution of the total. Models come from the MLflow
+registry's `champion` alias; future weather from the caller, the Open-Meteo forecast, the
+observed record or climatology (each day says which).
+
+Errors: 422 (or 413 for bodies over 1 MB) with `detail[].loc` naming the field; 503 while no
+model is loaded.
+"""
+
+
+def _resolve(app: FastAPI, dep: Callable[..., T], *args: Any) -> T:
+    """Call a dependency outside a request, honouring app.dependency_overrides."""
+    fn = app.dependency_overrides.get(dep, dep)
+    result: T = fn(*args)
+    return result
+
+
+def build_service(settings: ApiSettings, registry: Registry) -> ForecastService:
+    """Wire the parts of the service from settings (no threads are started here)."""
+    store = ChampionStore(
+        registry,
+        {t: settings.registered_name(t) for t in settings.targets},
+        stale_after=settings.stale_after,
+    )
+    live = LiveForecast(
+        settings.open_meteo_url,
+        settings.weather_lat,
+        settings.weather_lon,
+        timeout=settings.weather_timeout,
+        retries=settings.weather_retries,
+        cache_seconds=settings.weather_cache_seconds,
+        retry_seconds=settings.weather_retry_seconds,
+    )
+    archive = ForecastArchive(settings.archive_url) if settings.archive_url else None
+    return ForecastService(settings, store, ObservedStore(settings.data_dir), live, archive)
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Load data and champions, start the archive writer and the poller; stop them after."""
+    settings = _resolve(app, get_settings)
+    registry = _resolve(app, get_registry, settings)
+    service = build_service(settings, registry)
+    service.observed.reload_if_changed()
+    if service.archive is not None:
+        service.archive.start()
+    outcomes = service.store.refresh()
+    for o in outcomes:
+        if o.error:
+            log.warning("no %s champion at startup: %s", o.target, o.error)
+    service.store.start_polling(settings.poll_seconds, also=service.observed.reload_if_changed)
+    app.state.service = service
+    # Everything loaded so far (libraries, models, tables) lives as long as the process: move
+    # it out of the garbage collector's generations so a full collection does not walk it
+    # (otherwise those pauses show up as 100+ ms tail latency under load).
+    gc.collect()
+    gc.freeze()
+    try:
+        yield
+    finally:
+        service.store.stop_polling()
+        if service.archive is not None:
+            service.archive.close()
+
+
+def create_app() -> FastAPI:
+    """Build the app. Settings are read in the lifespan through `get_settings` (tests set
+    `app.dependency_overrides[get_settings]`, and `[get_registry]` for a fake registry)."""
+    app = FastAPI(
+        title="Channel crossings forecast API",
+        version="1.0.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    metrics = Metrics()
+    app.state.metrics = metrics
+    install_error_handlers(app)
+    for router in (
+        forecast.router,
+        model.router,
+        history.router,
+        issued.router,
+        admin.router,
+        health.router,
+        page.router,
+    ):
+        app.include_router(router)
+
+    def body_limit() -> int:
+        service = getattr(app.state, "service", None)
+        return service.settings.max_body_bytes if service is not None else 1_000_000
+
+    app.add_middleware(BodyLimitMiddleware, limit=body_limit)
+    app.add_middleware(
+        ResponseCache,
+        paths=("/v1/forecast", "/v1/forecast/exceedance"),
+        service=lambda: getattr(app.state, "service", None),
+    )
+    app.add_middleware(MetricsMiddleware, metrics=metrics)
+    return app

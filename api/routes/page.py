@@ -1,0 +1,38 @@
+"""GET /: the planner page (fan chart of the next 7 days, P(crossing) per day, a table)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse
+
+from api.deps import ServiceDep
+from api.page import render_page
+from api.service import FieldError, ForecastService, NotReady
+from api.weather import WeatherUnavailable
+
+router = APIRouter(tags=["page"])
+
+PAGE_LEVELS = (50.0, 80.0, 95.0)
+
+
+def _page_data(service: ForecastService) -> dict[str, Any]:
+    data: dict[str, Any] = {}
+    for target in service.store.targets:
+        try:
+            champ = service.champion(target)
+            issued = service.default_forecast(champ, None, 7)
+            data[target] = issued.payload(PAGE_LEVELS)
+        except (FieldError, NotReady, WeatherUnavailable) as exc:
+            data[target] = {"error": str(exc)}
+    return data
+
+
+@router.get("/", response_class=HTMLResponse, summary="Planner page")
+async def page(service: ServiceDep) -> HTMLResponse:
+    """A page for planners: the next 7 days as a fan chart with bands and P(crossing) per
+    day, and a table. Plain HTML, inline SVG and vanilla JavaScript."""
+    data = await run_in_threadpool(_page_data, service)
+    return HTMLResponse(render_page(data))

@@ -1,0 +1,88 @@
+"""Typed service settings read from CROSSINGS_* environment variables (and MLFLOW_TRACKING_URI)."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from forecasting.adapters.open_meteo import STRAIT_OF_DOVER
+
+
+class ApiSettings(BaseSettings):
+    """Everything the API reads from the environment. Every field can be set as
+    CROSSINGS_<FIELD> (case-insensitive); the registry comes from MLFLOW_TRACKING_URI."""
+
+    model_config = SettingsConfigDict(env_prefix="CROSSINGS_", extra="ignore")
+
+    data_dir: Path = Field(default=Path("data/processed"), description="Tables written by ingest.")
+    admin_token: str = Field(
+        default="", description="Bearer token for /v1/admin/*; empty disables."
+    )
+    archive_url: str = Field(
+        default="sqlite:///forecast_archive.db",
+        description="SQLAlchemy URL of the forecast archive (sqlite or postgresql).",
+    )
+    mlflow_tracking_uri: str = Field(
+        default="sqlite:///mlruns.db",
+        validation_alias=AliasChoices("MLFLOW_TRACKING_URI", "CROSSINGS_MLFLOW_TRACKING_URI"),
+        description="MLflow tracking/registry URI, the same default as training.",
+    )
+    model_name_prefix: str = Field(
+        default="channel-crossings", description="Registered models are <prefix>-<target>."
+    )
+    champion_alias: str = "champion"
+    targets: tuple[str, ...] = Field(default=("people", "boats"), description="Targets to serve.")
+    poll_seconds: float = Field(default=60.0, ge=0, description="Alias poll interval; 0 disables.")
+    stale_after_seconds: float = Field(
+        default=0.0,
+        ge=0,
+        description="Report the model stale when the registry was last reached longer ago "
+        "than this (0: three poll intervals).",
+    )
+    n_samples: int = Field(default=1000, ge=50, le=20000, description="Sample paths per forecast.")
+    scenario_samples: int = Field(
+        default=500,
+        ge=50,
+        le=20000,
+        description="Sample paths per POST scenario (kept lower: speed).",
+    )
+    forecast_cache_seconds: float = Field(
+        default=600.0, ge=0, description="How long a default-weather forecast is reused."
+    )
+    forecast_cache_size: int = Field(default=256, ge=1)
+    open_meteo_url: str = Field(
+        default="https://api.open-meteo.com", description="Open-Meteo base URL; empty disables it."
+    )
+    weather_lat: float = Field(default=STRAIT_OF_DOVER[0], ge=-90, le=90)
+    weather_lon: float = Field(default=STRAIT_OF_DOVER[1], ge=-180, le=180)
+    weather_timeout: float = Field(default=2.0, gt=0, description="Seconds per provider request.")
+    weather_retries: int = Field(default=1, ge=1, le=5)
+    weather_cache_seconds: float = Field(
+        default=900.0, ge=0, description="Reuse a provider answer."
+    )
+    weather_retry_seconds: float = Field(
+        default=60.0,
+        ge=0,
+        description="After a provider failure, wait this long before trying again.",
+    )
+    max_body_bytes: int = Field(default=1_000_000, ge=1024, description="Larger bodies get a 413.")
+
+    def registered_name(self, target: str) -> str:
+        """The registered model name for a target, e.g. channel-crossings-people."""
+        return f"{self.model_name_prefix}-{target}"
+
+    @property
+    def stale_after(self) -> float:
+        """Seconds without a successful registry check after which the model is stale."""
+        if self.stale_after_seconds > 0:
+            return self.stale_after_seconds
+        return 3 * self.poll_seconds if self.poll_seconds > 0 else float("inf")
+
+
+@lru_cache
+def get_settings() -> ApiSettings:
+    """The process-wide settings, read once; tests override this with dependency_overrides."""
+    return ApiSettings()

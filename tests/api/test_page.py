@@ -1,0 +1,139 @@
+"""The planner page: served HTML, and rendered in headless Chromium as a person sees it.
+
+The Chromium test runs a real uvicorn server on a free 127.0.0.1 port, takes a screenshot and
+dumps the rendered DOM. It skips when Chromium is missing, except under CI (then it fails).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+from fastapi.testclient import TestClient
+
+from tests.api.conftest import build_app
+
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--hide-scrollbars",
+]
+
+
+def test_page_embeds_both_forecasts(client: TestClient) -> None:
+    r = client.get("/")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+    html = r.text
+    assert "<svg" in html and 'id="table"' in html
+    assert '"target":"people"' in html and '"target":"boats"' in html
+    assert "<script src" not in html  # no framework, nothing to fetch
+
+
+def test_page_shows_errors_instead_of_failing(settings: Any) -> None:
+    from tests.api.conftest import FakeRegistry
+
+    with TestClient(build_app(settings, FakeRegistry())) as c:
+        r = c.get("/")
+        assert r.status_code == 200 and "no people model is loaded" in r.text
+
+
+def _chromium() -> str:
+    exe = shutil.which("chromium") or shutil.which("chromium-browser")
+    if exe is None:
+        if os.environ.get("CI"):
+            pytest.fail("chromium is not installed (apt-get install -y chromium)")
+        pytest.skip("chromium is not installed (apt-get install -y chromium)")
+    return exe
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def server(settings: Any, registry: Any) -> Iterator[str]:
+    """A real uvicorn server on a free port, in a thread of this process."""
+    port = _free_port()
+    config = uvicorn.Config(
+        build_app(settings, registry), host="127.0.0.1", port=port, log_level="warning"
+    )
+    srv = uvicorn.Server(config)
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not srv.started:
+        assert time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        srv.should_exit = True
+        thread.join(10)
+
+
+def _run(args: list[str], timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(args, capture_output=True, text=True, timeout=timeout, check=False)
+
+
+def test_page_in_headless_chromium(server: str, tmp_path: Path) -> None:
+    exe = _chromium()
+    shot = Path(os.environ.get("CROSSINGS_SCREENSHOT", tmp_path / "planner.png"))
+    base = [exe, *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}"]
+    run = _run([*base, f"--screenshot={shot}", "--window-size=1280,900", server])
+    assert shot.is_file(), run.stderr[-2000:]
+    png = shot.read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    _assert_not_blank(shot)
+
+    dom = _run([*base, "--dump-dom", "--virtual-time-budget=3000", server]).stdout
+    body = re.search(r"<tbody>(.*?)</tbody>", dom, re.S)
+    assert body is not None, dom[-2000:]
+    rows = re.findall(r"<tr>(.*?)</tr>", body.group(1), re.S)
+    assert len(rows) == 7
+    first = re.findall(r"<td>(.*?)</td>", rows[0])
+    assert len(first) == 8 and first[7] in {"forecast", "observed", "climatology"}
+    assert first[6].endswith("%")
+    assert dom.count("<polygon") == 3  # the 50, 80 and 95% bands
+    assert "Total over 7 days" in dom
+
+
+def _assert_not_blank(png: Path) -> None:
+    """Decode the screenshot and check it has many colours (a rendered chart, not a blank)."""
+    import struct
+    import zlib
+
+    data = png.read_bytes()
+    pos, chunks, width, height = 8, [], 0, 0
+    while pos < len(data):
+        length, kind = struct.unpack(">I4s", data[pos : pos + 8])
+        payload = data[pos + 8 : pos + 8 + length]
+        if kind == b"IHDR":
+            width, height, depth, colour = struct.unpack(">IIBB", payload[:10])
+            assert depth == 8 and colour in (2, 6)
+        elif kind == b"IDAT":
+            chunks.append(payload)
+        pos += 12 + length
+    assert (width, height) == (1280, 900)
+    raw = zlib.decompress(b"".join(chunks))
+    stride = len(raw) // height
+    # sample the first byte after each row's filter byte pattern: count distinct row payloads
+    distinct_rows = len({raw[i * stride + 1 : (i + 1) * stride] for i in range(height)})
+    assert distinct_rows > 100, "screenshot looks blank"

@@ -1,0 +1,85 @@
+"""ChampionStore against a real MLflow registry (a temporary SQLite store): load the champion
+through `models:/NAME/VERSION`, notice a moved alias, survive an unreachable registry."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from api.champion import ChampionStore, MlflowRegistry
+
+pytestmark = pytest.mark.slow
+
+
+def _log_champion(model: Any, metadata: dict[str, Any], name: str, tmp: Path) -> str:
+    import mlflow
+
+    pyfunc = pytest.importorskip(
+        "forecasting.pyfunc", reason="forecasting.pyfunc.CrossingsModel is not available"
+    )
+    history = pd.DataFrame({"date": [model.last_date_], model.target: [0]})
+    wrapped = pyfunc.CrossingsModel(model, metadata, history)
+    exp = mlflow.set_experiment(experiment_name="api-registry-test")
+    with mlflow.start_run(experiment_id=exp.experiment_id):
+        info = mlflow.pyfunc.log_model(name="model", python_model=wrapped)
+    version = str(mlflow.register_model(info.model_uri, name).version)
+    mlflow.MlflowClient().set_registered_model_alias(name, "champion", version)
+    return version
+
+
+def test_champion_store_with_a_real_registry(
+    tmp_path: Path, fitted: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import mlflow
+
+    uri = f"sqlite:///{tmp_path / 'mlruns.db'}"
+    monkeypatch.chdir(tmp_path)  # artifacts land under tmp_path
+    before = (mlflow.get_tracking_uri(), mlflow.get_registry_uri())
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_registry_uri(uri)
+    try:
+        _scenario(uri, tmp_path, fitted, monkeypatch)
+    finally:
+        mlflow.set_tracking_uri(before[0])
+        mlflow.set_registry_uri(before[1])
+
+
+def _scenario(
+    uri: str, tmp_path: Path, fitted: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    name = "channel-crossings-people"
+    meta = {
+        "model_name": "hurdle",
+        "target": "people",
+        "trained_at": "2023-06-21T06:00:00Z",
+        "data_vintage": "2023-06-23",
+        "backtest_metrics": {"crps": 1.0},
+    }
+    v1 = _log_champion(fitted["people"], meta, name, tmp_path)
+
+    store = ChampionStore(MlflowRegistry(uri), {"people": name})
+    [out] = store.refresh()
+    assert out.changed and out.current == v1 and out.error is None
+    champ = store.get("people")
+    assert champ is not None and champ.version == v1
+    assert champ.metadata["data_vintage"] == "2023-06-23"
+    assert champ.forecaster.last_date_ == fitted["people"].last_date_
+
+    # unchanged alias: nothing reloads; moved alias: the new version is served
+    assert store.refresh()[0].changed is False
+    v2 = _log_champion(fitted["people"], {**meta, "data_vintage": "2023-06-30"}, name, tmp_path)
+    [out] = store.refresh()
+    assert out.changed and out.previous == v1 and out.current == v2
+    assert store.get("people").metadata["data_vintage"] == "2023-06-30"  # type: ignore[union-attr]
+
+    # an unreachable registry: the last good champion stays, and it is reported stale
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_TIMEOUT", "2")
+    store.registry = MlflowRegistry("http://127.0.0.1:9")
+    [out] = store.refresh()
+    assert out.error and out.current == v2
+    assert store.get("people").version == v2  # type: ignore[union-attr]
+    assert store.is_stale("people")

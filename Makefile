@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup run ingest test test-all lint typecheck bench clean
+.PHONY: setup run train serve ingest test test-all lint typecheck bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -14,9 +14,17 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)  ## create .venv and install the project with dev tools
 
-run: setup  ## the main job on embedded defaults: ingest ../shared/data, then train, gate and register
+run: train  ## the main job on embedded defaults: ingest, train and register, then serve on :8000
+	@echo "MLflow UI: $(BIN)/mlflow ui --backend-store-uri sqlite:///mlruns.db  (http://127.0.0.1:5000)"
+	@echo "Planner page and API: http://127.0.0.1:8000/  (Ctrl-C stops the server)"
+	CROSSINGS_OPEN_METEO_URL=$${CROSSINGS_OPEN_METEO_URL-} $(BIN)/crossings serve --host 127.0.0.1 --port 8000
+
+train: setup  ## ingest ../shared/data, then train, gate and register the champions (no server)
 	$(BIN)/crossings ingest
 	$(BIN)/crossings train --config experiments/default.yaml
+
+serve: setup  ## serve offline (no live weather provider unless CROSSINGS_OPEN_METEO_URL is set)
+	CROSSINGS_OPEN_METEO_URL=$${CROSSINGS_OPEN_METEO_URL-} $(BIN)/crossings serve --host 127.0.0.1 --port 8000
 
 ingest: setup
 	$(BIN)/crossings ingest
@@ -32,6 +40,10 @@ lint: setup
 
 typecheck: setup
 	$(BIN)/mypy
+
+bench: setup  ## the published backtest and API benchmarks (several minutes)
+	$(BIN)/python benchmarks/backtest_benchmark.py
+	$(BIN)/python benchmarks/api_bench.py
 
 clean:
 	rm -rf $(VENV) data/processed .pytest_cache .mypy_cache .ruff_cache

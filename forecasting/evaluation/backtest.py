@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -122,8 +123,14 @@ def _check_data(arrivals: pd.DataFrame, weather: pd.DataFrame, cfg: BacktestConf
         observed_days(weather, days)
 
 
+def _stream(seed: int, origin: pd.Timestamp, *names: str) -> np.random.Generator:
+    """A random stream fixed by the seed, the origin day and names (purpose, model, mode), so
+    a model's numbers do not depend on which other models, modes or origins are in the run."""
+    keys = [zlib.crc32(n.encode()) for n in names]
+    return np.random.default_rng([seed, origin.toordinal(), *keys])
+
+
 def _origin_task(
-    i: int,
     origin: pd.Timestamp,
     history: pd.DataFrame,
     weather_history: pd.DataFrame,
@@ -141,27 +148,27 @@ def _origin_task(
             weather_all if mode != "climatology" else weather_history,
             dates,
             cfg.n_samples,
-            np.random.default_rng([cfg.seed, i, 1 + k]),
+            _stream(cfg.seed, origin, "weather", mode),
             cfg.error_model,
         )
-        for k, mode in enumerate(cfg.weather_modes)
+        for mode in cfg.weather_modes
     }
     frames, fits = [], []
-    for j, name in enumerate(cfg.models):
+    for name in cfg.models:
         params = {"target": cfg.target, **cfg.model_params.get(name, {})}
         model = create(name, **params)
         t0 = time.perf_counter()
         model.fit(history, weather_history)
         fits.append({"origin": origin, "model": name, "fit_seconds": time.perf_counter() - t0})
-        for k, mode in enumerate(cfg.weather_modes):
-            rng = np.random.default_rng([cfg.seed, i, 100 + j, k])
+        for mode in cfg.weather_modes:
+            rng = _stream(cfg.seed, origin, "predict", name, mode)
             fc = model.predict(cfg.horizon, paths[mode], cfg.n_samples, seed=rng)
             scores = metrics.score_forecasts(
                 fc.samples.T,
                 actuals,
                 scale,
                 cfg.levels_pct,
-                rng=np.random.default_rng([cfg.seed, i, 200 + j, k]),
+                rng=_stream(cfg.seed, origin, "pit", name, mode),
             )
             summary = fc.to_frame(cfg.levels_pct).drop(columns=["model", "date"])
             frame = pd.concat([summary.reset_index(drop=True), scores], axis=1)
@@ -186,13 +193,12 @@ def run_backtest(
     origins = cfg.origins
     a_dates, w_dates = arrivals[schema.DATE], weather[schema.DATE]
 
-    def task_args(i: int, origin: pd.Timestamp) -> tuple[Any, ...]:
+    def task_args(origin: pd.Timestamp) -> tuple[Any, ...]:
         future = (w_dates >= origin) & (w_dates < origin + pd.Timedelta(days=cfg.horizon))
         actual = arrivals.loc[
             (a_dates >= origin) & (a_dates < origin + pd.Timedelta(days=cfg.horizon)), cfg.target
         ].to_numpy()
         return (
-            i,
             origin,
             arrivals.loc[a_dates < origin],
             weather.loc[w_dates < origin],
@@ -201,7 +207,7 @@ def run_backtest(
             cfg,
         )
 
-    jobs = (delayed(_origin_task)(*task_args(i, o)) for i, o in enumerate(origins))
+    jobs = (delayed(_origin_task)(*task_args(o)) for o in origins)
     parallel = Parallel(n_jobs=cfg.n_jobs, return_as="generator_unordered")
     frames: list[pd.DataFrame] = []
     fits: list[dict[str, Any]] = []

@@ -104,6 +104,22 @@ def test_same_seed_same_numbers(series) -> None:  # type: ignore[no-untyped-def]
     assert not np.allclose(a["crps"], c["crps"])
 
 
+def test_a_models_numbers_do_not_depend_on_the_company_it_keeps(series) -> None:  # type: ignore[no-untyped-def]
+    alone = run_backtest(*series, _cfg(models=["hurdle"], weather_modes=["forecast"]))
+    crowd = run_backtest(
+        *series,
+        _cfg(
+            models=["climatology", "hurdle"],
+            weather_modes=["observed", "forecast"],
+            start="2022-02-28",
+        ),
+    )
+    a = alone.rows
+    b = crowd.rows[(crowd.rows["model"] == "hurdle") & (crowd.rows["weather_mode"] == "forecast")]
+    b = b[b["origin"] >= a["origin"].min()].reset_index(drop=True)
+    pd.testing.assert_series_equal(a["crps"], b["crps"])
+
+
 def test_summary_per_lead(series) -> None:  # type: ignore[no-untyped-def]
     res = run_backtest(*series, _cfg(models=["hurdle"]))
     per_lead = res.summary(by=("model", "lead"))

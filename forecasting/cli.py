@@ -410,7 +410,6 @@ def train(
     unreachable or failed; 1 anything else.
     """
     from forecasting.experiment_config import load_config
-    from forecasting.tracking import TrackingUnavailable
     from forecasting.training import train as run_train
 
     data_dir = data or get_settings().data_dir
@@ -418,17 +417,28 @@ def train(
         cfg = load_config(config)
         with _StageProgress() as update:
             result = run_train(cfg, data_dir, tracking_uri=tracking_uri, progress=update)
-    except (ConfigError, InputError) as exc:
-        raise fail(exc) from exc
-    except TrackingUnavailable as exc:
-        fail(exc)
-        raise typer.Exit(EXIT_TRACKING) from exc
     except Exception as exc:
-        if type(exc).__module__.startswith(("mlflow", "requests", "sqlalchemy")):
-            fail(RuntimeError(f"MLflow failed: {exc}. No alias was moved by the failed step."))
-            raise typer.Exit(EXIT_TRACKING) from exc
-        raise
+        raise _job_exit(exc) from exc
     _print_train_result(result)
+
+
+def _job_exit(exc: Exception) -> typer.Exit:
+    """Print a train/retrain failure and return its documented exit; re-raise the unknown."""
+    from forecasting.retrain import RetrainLocked
+    from forecasting.tracking import TrackingUnavailable
+
+    if isinstance(exc, ConfigError | InputError):
+        return fail(exc)
+    if isinstance(exc, RetrainLocked):
+        fail(exc)
+        return typer.Exit(EXIT_LOCKED)
+    if isinstance(exc, TrackingUnavailable):
+        fail(exc)
+        return typer.Exit(EXIT_TRACKING)
+    if type(exc).__module__.startswith(("mlflow", "requests", "sqlalchemy")):
+        fail(RuntimeError(f"MLflow failed: {exc}. No alias was moved by the failed step."))
+        return typer.Exit(EXIT_TRACKING)
+    raise exc
 
 
 @app.command()
@@ -452,9 +462,7 @@ def retrain(
     lock; 4 MLflow unreachable or failed; 1 anything else. A failed or killed run never
     moves the champion.
     """
-    from forecasting.retrain import RetrainLocked
     from forecasting.retrain import retrain as run_retrain
-    from forecasting.tracking import TrackingUnavailable
 
     arrivals_path, weather_path = resolve_sources(arrivals, weather, source)
     data_dir = data or get_settings().data_dir
@@ -469,19 +477,8 @@ def retrain(
                 lock_path=lock,
                 progress=update,
             )
-    except (ConfigError, InputError) as exc:
-        raise fail(exc) from exc
-    except RetrainLocked as exc:
-        fail(exc)
-        raise typer.Exit(EXIT_LOCKED) from exc
-    except TrackingUnavailable as exc:
-        fail(exc)
-        raise typer.Exit(EXIT_TRACKING) from exc
     except Exception as exc:
-        if type(exc).__module__.startswith(("mlflow", "requests", "sqlalchemy")):
-            fail(RuntimeError(f"MLflow failed: {exc}. No alias was moved by the failed step."))
-            raise typer.Exit(EXIT_TRACKING) from exc
-        raise
+        raise _job_exit(exc) from exc
     if outcome.status == "skipped":
         console.print(f"Nothing new: {outcome.reason}.", highlight=False)
         return

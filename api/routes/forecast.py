@@ -3,12 +3,14 @@ and /v1/forecast/exceedance."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
 from api.cache import CACHE_UNTIL
+from api.champion import Champion
 from api.deps import (
     HorizonQuery,
     LevelsDep,
@@ -24,6 +26,7 @@ from api.schemas import (
     ScenarioRequest,
     ValidationErrorResponse,
 )
+from api.service import ForecastService, Issued
 
 router = APIRouter(prefix="/v1/forecast", tags=["forecast"])
 
@@ -35,6 +38,22 @@ ERRORS: dict[int | str, dict[str, Any]] = {
     },
     503: {"model": MessageResponse, "description": "No model loaded, or no weather source."},
 }
+
+
+async def _default_issued(
+    request: Request,
+    service: ForecastService,
+    champion: Champion,
+    start: date | None,
+    horizon: int,
+) -> Issued:
+    """The default-weather forecast, from the cache or computed off the event loop; marks the
+    response cacheable until that forecast expires."""
+    issued = service.cached(champion, start, horizon)
+    if issued is None:
+        issued = await run_in_threadpool(service.default_forecast, champion, start, horizon)
+    setattr(request.state, CACHE_UNTIL, service.fresh_until(issued))
+    return issued
 
 
 class JSONBytes(Response):
@@ -61,10 +80,7 @@ async def get_forecast(
 
     Weather per day comes from the live forecast, the observed table or climatology (see
     `weather_source`). Forecasts are cached per (target, start, horizon, model version)."""
-    issued = service.cached(champion, start, horizon)
-    if issued is None:
-        issued = await run_in_threadpool(service.default_forecast, champion, start, horizon)
-    setattr(request.state, CACHE_UNTIL, service.fresh_until(issued))
+    issued = await _default_issued(request, service, champion, start, horizon)
     return JSONBytes(issued.rendered(levels))
 
 
@@ -104,8 +120,5 @@ async def get_exceedance(
 ) -> ExceedanceResponse:
     """For each day and each threshold k, the probability that the count reaches k, from the
     same sample paths as GET /v1/forecast."""
-    issued = service.cached(champion, start, horizon)
-    if issued is None:
-        issued = await run_in_threadpool(service.default_forecast, champion, start, horizon)
-    setattr(request.state, CACHE_UNTIL, service.fresh_until(issued))
+    issued = await _default_issued(request, service, champion, start, horizon)
     return ExceedanceResponse.model_validate(issued.exceedance(thresholds))

@@ -58,7 +58,20 @@ class CrossingsModel(PythonModel):
         self._metadata.setdefault("target", forecaster.target)
         self._metadata.setdefault("last_date", forecaster.last_date_.date().isoformat())
         self._metadata.setdefault("weather_variables", list(forecaster.weather_variables))
+        self._metadata.setdefault("library_versions", library_versions())
         self._history = history.reset_index(drop=True)
+
+    def load_context(self, context: Any) -> None:
+        """On load, warn when the libraries differ from those the model was saved with."""
+        saved = self._metadata.get("library_versions", {})
+        now = library_versions()
+        changed = {k: (v, now.get(k)) for k, v in saved.items() if now.get(k) != v}
+        if changed:
+            log.warning(
+                "%s was saved with other library versions (saved, now): %s",
+                self._metadata.get("model_name"),
+                changed,
+            )
 
     # -- what the API uses -------------------------------------------------------------
     @property
@@ -168,6 +181,19 @@ class CrossingsModel(PythonModel):
         )
 
 
+def library_versions() -> dict[str, str]:
+    """Versions of the packages a saved forecaster depends on (saved with every model)."""
+    from importlib import metadata
+
+    out = {}
+    for dist in ("channel-crossings", "numpy", "pandas", "scipy", "statsmodels", "prophet"):
+        try:
+            out[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            continue
+    return out
+
+
 def summarise(fc: Forecast) -> pd.DataFrame:
     """A Forecast as the pyfunc output frame (date, median, mean, p_any, lo_L/hi_L)."""
     frame = fc.to_frame(LEVELS_PCT)
@@ -197,4 +223,4 @@ def input_example(model: CrossingsModel, weather: pd.DataFrame | None) -> pd.Dat
     return frame
 
 
-__all__ = ["OUTPUT_COLUMNS", "CrossingsModel", "input_example", "summarise"]
+__all__ = ["OUTPUT_COLUMNS", "CrossingsModel", "input_example", "library_versions", "summarise"]

@@ -25,28 +25,18 @@ from pathlib import Path
 import pandas as pd
 
 from forecasting.adapters import read_arrivals, read_weather
-from forecasting.evaluation.backtest import BacktestConfig, run_backtest
+from forecasting.evaluation.backtest import JSON_METRICS, BacktestConfig, run_backtest
 from forecasting.models import REGISTRY, create
 from forecasting.settings import default_arrivals_file, default_weather_file, get_settings
 
 HERE = Path(__file__).resolve().parent
 QUANTILE_COLS = ["median", "lo-50", "hi-50", "lo-80", "hi-80", "lo-95", "hi-95"]
 METRICS = [
-    "crps",
-    "wis",
+    *JSON_METRICS,
     "pinball",
-    "mae",
-    "rmse",
-    "mase",
-    "coverage_50",
-    "coverage_80",
-    "coverage_95",
     "expected_coverage_80",
     "expected_coverage_95",
     "central_coverage_80",
-    "brier",
-    "n_forecasts",
-    "fit_seconds_median",
 ]
 
 

@@ -16,6 +16,7 @@ from forecasting.settings import default_arrivals_file, default_weather_file, ge
 
 if TYPE_CHECKING:
     import pandas as pd
+    from rich.progress import Progress
 
     from forecasting.evaluation.backtest import BacktestConfig
 
@@ -145,7 +146,7 @@ def backtest(
     import json
 
     from forecasting.adapters import read_arrivals, read_weather
-    from forecasting.evaluation.backtest import BacktestConfig, run_backtest
+    from forecasting.evaluation.backtest import JSON_METRICS, BacktestConfig, run_backtest
     from forecasting.models import parse_model_list
 
     try:
@@ -173,21 +174,10 @@ def backtest(
     if not as_json:
         _print_summary(summary, cfg)
         return
-    keys = (
-        "crps",
-        "wis",
-        "mae",
-        "rmse",
-        "mase",
-        "coverage_50",
-        "coverage_80",
-        "coverage_95",
-        "brier",
-        "n_forecasts",
-        "fit_seconds_median",
-    )
     payload = {
-        "models": {name: {k: _jsonable(row[k]) for k in keys} for name, row in summary.iterrows()},
+        "models": {
+            name: {k: _jsonable(row[k]) for k in JSON_METRICS} for name, row in summary.iterrows()
+        },
         "origins": len(cfg.origins),
         "horizon": cfg.horizon,
         "target": cfg.target,
@@ -235,21 +225,26 @@ def _print_summary(summary: pd.DataFrame, cfg: BacktestConfig) -> None:
     console.print(table)
 
 
+def _progress_bar() -> Progress:
+    """A transient rich progress bar on stderr, shown only on a terminal."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    return Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err_console,
+        transient=True,
+        disable=not err_console.is_terminal,
+    )
+
+
 class _progress:
     """A rich progress bar on a terminal (stderr); silent otherwise."""
 
     def __init__(self, description: str) -> None:
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
-
-        self._bar = Progress(
-            "[progress.description]{task.description}",
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=err_console,
-            transient=True,
-            disable=not err_console.is_terminal,
-        )
+        self._bar = _progress_bar()
         self._description = description
 
     def __enter__(self) -> Callable[[int, int], None]:
@@ -331,17 +326,7 @@ class _StageProgress:
     """A rich progress bar whose description follows the job's stage (stderr, terminals)."""
 
     def __init__(self) -> None:
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
-
-        self._bar = Progress(
-            "[progress.description]{task.description}",
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=err_console,
-            transient=True,
-            disable=not err_console.is_terminal,
-        )
+        self._bar = _progress_bar()
         self._task = self._bar.add_task("starting", total=None)
 
     def __enter__(self) -> Callable[[str, int, int], None]:

@@ -197,9 +197,20 @@ class ExperimentConfig(_Strict):
         start, end = self.window(arrivals)
         names = list(self.models) if models is None else models
         params = {n: self.model_params(n) for n in names} if model_params is None else model_params
+        return self.backtest_for_window(target, start, end, names, params)
+
+    def backtest_for_window(
+        self,
+        target: str,
+        start: pd.Timestamp,
+        end: pd.Timestamp,
+        models: list[str],
+        model_params: dict[str, dict[str, Any]],
+    ) -> BacktestConfig:
+        """The BacktestConfig for one target over an explicit window of origins."""
         bt = self.backtest
         return BacktestConfig(
-            models=names,
+            models=models,
             start=start,
             end=end,
             step=bt.step,
@@ -209,7 +220,7 @@ class ExperimentConfig(_Strict):
             n_samples=bt.n_samples,
             seed=bt.seed,
             n_jobs=bt.n_jobs,
-            model_params=params,
+            model_params=model_params,
         )
 
 
@@ -312,19 +323,7 @@ def parse_config(data: Any, path: Path | None = None) -> ExperimentConfig:
     end = pd.Timestamp(bt.end) if bt.end != "latest" else start
     for target in cfg.targets:
         try:
-            BacktestConfig(
-                models=list(cfg.models),
-                start=start,
-                end=max(start, end),
-                step=bt.step,
-                horizon=bt.horizon,
-                target=target,
-                weather_modes=tuple(bt.weather_modes),
-                n_samples=bt.n_samples,
-                seed=bt.seed,
-                n_jobs=bt.n_jobs,
-                model_params=checked,
-            )
+            cfg.backtest_for_window(target, start, max(start, end), list(cfg.models), checked)
         except ConfigError as exc:
             raise ConfigError(f"{where}backtest: {exc}") from exc
     return cfg

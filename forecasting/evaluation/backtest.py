@@ -28,6 +28,20 @@ from forecasting.weather_modes import MODES, ForecastErrorModel, future_weather,
 log = logging.getLogger(__name__)
 
 LEVELS_PCT = (50, 80, 95)
+# The per-model metrics of `crossings backtest --json` (the CLI contract).
+JSON_METRICS = (
+    "crps",
+    "wis",
+    "mae",
+    "rmse",
+    "mase",
+    "coverage_50",
+    "coverage_80",
+    "coverage_95",
+    "brier",
+    "n_forecasts",
+    "fit_seconds_median",
+)
 
 
 @dataclass(frozen=True)

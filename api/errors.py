@@ -19,7 +19,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.archive import ArchiveUnavailable
 from api.service import FieldError, NotReady
-from api.weather import WeatherUnavailable
+from forecasting.weather.serving import WeatherUnavailable
 
 log = logging.getLogger(__name__)
 

@@ -24,7 +24,7 @@ from api.metrics import Metrics, MetricsMiddleware
 from api.routes import admin, forecast, health, history, issued, model, page
 from api.service import ForecastService
 from api.settings import ApiSettings, get_settings
-from api.weather import LiveForecast
+from forecasting.weather.serving import LiveForecast
 
 log = logging.getLogger(__name__)
 

@@ -133,7 +133,7 @@ def register_champion(data_dir: Path, uri: str, artifacts: Path) -> dict[str, An
 
     from forecasting import models
     from forecasting.ingest import load_processed
-    from forecasting.pyfunc import CrossingsModel, input_example
+    from forecasting.tracking.pyfunc import CrossingsModel, input_example
 
     arrivals, weather, manifest = load_processed(data_dir)
     model = models.create("hurdle", target="people").fit(arrivals, weather)

@@ -342,7 +342,7 @@ class _StageProgress:
 
 
 def _print_train_result(result: object) -> None:
-    from forecasting.training import TrainResult
+    from forecasting.training.job import TrainResult
 
     assert isinstance(result, TrainResult)
     mode, metric = result.gate_weather_mode, result.gate_metric
@@ -394,8 +394,8 @@ def train(
     Exit codes: 0 done; 2 bad config or data (before any run is created); 4 MLflow
     unreachable or failed; 1 anything else.
     """
-    from forecasting.experiment_config import load_config
-    from forecasting.training import train as run_train
+    from forecasting.training.config import load_config
+    from forecasting.training.job import train as run_train
 
     data_dir = data or get_settings().data_dir
     try:
@@ -409,7 +409,7 @@ def train(
 
 def _job_exit(exc: Exception) -> typer.Exit:
     """Print a train/retrain failure and return its documented exit; re-raise the unknown."""
-    from forecasting.retrain import RetrainLocked
+    from forecasting.training.retrain import RetrainLocked
     from forecasting.tracking import TrackingUnavailable
 
     if isinstance(exc, ConfigError | InputError):
@@ -447,7 +447,7 @@ def retrain(
     lock; 4 MLflow unreachable or failed; 1 anything else. A failed or killed run never
     moves the champion.
     """
-    from forecasting.retrain import retrain as run_retrain
+    from forecasting.training.retrain import retrain as run_retrain
 
     arrivals_path, weather_path = resolve_sources(arrivals, weather, source)
     data_dir = data or get_settings().data_dir

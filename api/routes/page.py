@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse
 from api.deps import ServiceDep
 from api.page import render_page
 from api.service import FieldError, ForecastService, NotReady
-from api.weather import WeatherUnavailable
+from forecasting.weather.serving import WeatherUnavailable
 
 router = APIRouter(tags=["page"])
 

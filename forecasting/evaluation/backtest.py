@@ -23,7 +23,7 @@ from forecasting.errors import ConfigError, InputError
 from forecasting.evaluation import metrics
 from forecasting.models import create, model_class
 from forecasting.models.base import MAX_HORIZON
-from forecasting.weather_modes import MODES, ForecastErrorModel, future_weather, observed_days
+from forecasting.weather.modes import MODES, ForecastErrorModel, future_weather, observed_days
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ import pandas as pd
 
 from forecasting import features, schema
 from forecasting.errors import InputError
-from forecasting.future_weather import FutureWeather
+from forecasting.weather.paths import FutureWeather
 
 WIND: Final = "wind_mean_ms"
 GUST: Final = "gust_max_ms"

@@ -13,7 +13,7 @@ import pandas as pd
 from forecasting import schema
 from forecasting.errors import ConfigError, InputError
 from forecasting.forecast import Forecast
-from forecasting.future_weather import FutureWeather
+from forecasting.weather.paths import FutureWeather
 
 log = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from forecasting import schema
-from forecasting.future_weather import FutureWeather
+from forecasting.weather.paths import FutureWeather
 from forecasting.models.base import Model
 
 

@@ -16,7 +16,7 @@ import pandas as pd
 
 from forecasting import features, schema
 from forecasting.errors import ConfigError
-from forecasting.future_weather import FutureWeather
+from forecasting.weather.paths import FutureWeather
 from forecasting.models.base import Model
 
 log = logging.getLogger(__name__)

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from forecasting import schema
-from forecasting.future_weather import FutureWeather
+from forecasting.weather.paths import FutureWeather
 from forecasting.models._regressors import (
     WEATHER_INPUTS,
     annual_fourier,

@@ -18,7 +18,7 @@ def _log_champion(model: Any, metadata: dict[str, Any], name: str, tmp: Path) ->
     import mlflow
 
     pyfunc = pytest.importorskip(
-        "forecasting.pyfunc", reason="forecasting.pyfunc.CrossingsModel is not available"
+        "forecasting.tracking.pyfunc", reason="CrossingsModel is not available"
     )
     history = pd.DataFrame({"date": [model.last_date_], model.target: [0]})
     wrapped = pyfunc.CrossingsModel(model, metadata, history)

@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.data import ObservedStore
-from api.weather import LiveForecast, WeatherUnavailable, build_weather
+from forecasting.weather.serving import LiveForecast, WeatherUnavailable, build_weather
 from tests.api.conftest import FakeOpenMeteo, build_app, extend, write_processed
 
 VARS = ("wind_mean_ms", "gust_max_ms", "wind_max_hourly_ms", "wind_dir_deg", "precip_mm")

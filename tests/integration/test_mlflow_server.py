@@ -23,10 +23,10 @@ import pytest
 from mlflow import MlflowClient
 
 from forecasting import tracking
-from forecasting.experiment_config import parse_config
+from forecasting.training.config import parse_config
 from forecasting.ingest import ingest
-from forecasting.pyfunc import OUTPUT_COLUMNS
-from forecasting.training import train
+from forecasting.tracking.pyfunc import OUTPUT_COLUMNS
+from forecasting.training.job import train
 from tests.lifecycle import (
     VENV_BIN,
     env_with_venv,

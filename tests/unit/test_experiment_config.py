@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from forecasting.errors import ConfigError
-from forecasting.experiment_config import check_data, list_configs, load_config, parse_config
+from forecasting.training.config import check_data, list_configs, load_config, parse_config
 from tests.synthetic import generate_series
 
 ROOT = Path(__file__).resolve().parents[2]

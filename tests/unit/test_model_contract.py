@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from forecasting.errors import ConfigError, InputError
-from forecasting.future_weather import FutureWeather
+from forecasting.weather.paths import FutureWeather
 from forecasting.models import REGISTRY, create, parse_model_list
 from forecasting.models.base import NotFittedError
 from tests.synthetic import generate_series

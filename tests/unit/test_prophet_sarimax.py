@@ -12,7 +12,7 @@ import pytest
 
 from forecasting import schema
 from forecasting.errors import InputError
-from forecasting.future_weather import FutureWeather
+from forecasting.weather.paths import FutureWeather
 from forecasting.models import create
 from forecasting.models._regressors import WEATHER_INPUTS, historical_regressors
 from forecasting.models.base import Model

@@ -23,11 +23,11 @@ from typer.testing import CliRunner
 from forecasting import tracking
 from forecasting.cli import app
 from forecasting.errors import ConfigError, InputError
-from forecasting.experiment_config import parse_config
+from forecasting.training.config import parse_config
 from forecasting.ingest import ingest
 from forecasting.models.base import Model
-from forecasting.pyfunc import OUTPUT_COLUMNS, CrossingsModel
-from forecasting.training import TrainResult, data_fingerprint, load_data, train
+from forecasting.tracking.pyfunc import OUTPUT_COLUMNS, CrossingsModel
+from forecasting.training.job import TrainResult, data_fingerprint, load_data, train
 from tests.lifecycle import (
     FULL_DAYS,
     free_port,

@@ -11,7 +11,7 @@ import pandas as pd
 
 from forecasting import schema
 from forecasting.errors import ConfigError, InputError
-from forecasting.future_weather import FutureWeather
+from forecasting.weather.paths import FutureWeather
 from forecasting.models.baselines import analogue_starts
 
 MODES: Final = ("observed", "forecast", "climatology")

@@ -42,7 +42,7 @@ from forecasting.errors import ConfigError
 from forecasting.evaluation.backtest import BacktestConfig
 from forecasting.models import REGISTRY, create, model_class
 from forecasting.models.base import MAX_HORIZON
-from forecasting.weather_modes import MODES
+from forecasting.weather.modes import MODES
 
 # Metrics the gate may use: all are "lower is better" aggregates of BacktestResult.summary().
 GATE_METRICS = ("crps", "wis", "pinball", "mae", "rmse", "mase", "brier")

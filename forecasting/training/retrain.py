@@ -24,9 +24,9 @@ from typing import Literal
 from filelock import FileLock, Timeout
 
 from forecasting import tracking
-from forecasting.experiment_config import ExperimentConfig, load_config
+from forecasting.training.config import ExperimentConfig, load_config
 from forecasting.ingest import ingest
-from forecasting.training import ProgressFn, TrainResult, data_fingerprint, train
+from forecasting.training.job import ProgressFn, TrainResult, data_fingerprint, train
 
 log = logging.getLogger(__name__)
 

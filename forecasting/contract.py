@@ -1,0 +1,71 @@
+"""Product constants: horizon limits, band levels, targets, band names and weather modes.
+
+Every layer (models, evaluation, tracking, the CLI, the YAML config and the API's pydantic
+fields) imports these; nothing else spells them. Band and quantile columns follow the Nixtla
+convention users know: ``lo-80``/``hi-80`` for an 80% band, ``q-10`` for the 10% quantile.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Final, Literal
+
+# -- what can be forecast --------------------------------------------------------------
+Target = Literal["people", "boats"]
+TARGETS: Final[tuple[str, ...]] = ("people", "boats")
+
+MIN_HORIZON: Final = 1
+MAX_HORIZON: Final = 14  # days; the weather forecast's useful range
+DEFAULT_HORIZON: Final = 7
+
+# -- bands -----------------------------------------------------------------------------
+DEFAULT_LEVELS_PCT: Final[tuple[float, ...]] = (50, 80, 95)
+MAX_LEVELS: Final = 10  # levels one request may ask for
+
+# -- future weather --------------------------------------------------------------------
+WeatherMode = Literal["observed", "forecast", "climatology"]
+WEATHER_MODES: Final[tuple[str, ...]] = ("observed", "forecast", "climatology")
+
+# -- the registry ----------------------------------------------------------------------
+REGISTERED_MODEL_PREFIX: Final = "channel-crossings"
+CHAMPION_ALIAS: Final = "champion"
+CHALLENGER_ALIAS: Final = "challenger"
+
+
+def level_name(level_pct: float) -> str:
+    """How a band level is written in names and JSON keys: 80 → "80", 97.5 → "97.5"."""
+    return f"{float(level_pct):.10g}"
+
+
+def lo_col(level_pct: float) -> str:
+    """The lower-band column of a level, e.g. ``lo-80``."""
+    return f"lo-{level_name(level_pct)}"
+
+
+def hi_col(level_pct: float) -> str:
+    """The upper-band column of a level, e.g. ``hi-80``."""
+    return f"hi-{level_name(level_pct)}"
+
+
+def band_cols(levels_pct: Sequence[float] = DEFAULT_LEVELS_PCT) -> list[str]:
+    """``lo-L, hi-L`` for each level, in order."""
+    return [c for lv in levels_pct for c in (lo_col(lv), hi_col(lv))]
+
+
+def quantile_col(prob: float) -> str:
+    """The column of a quantile given as a probability, e.g. 0.1 → ``q-10``."""
+    return f"q-{float(prob) * 100:.10g}"
+
+
+def registered_name(target: str, prefix: str = REGISTERED_MODEL_PREFIX) -> str:
+    """The registry name of a target's model, e.g. ``channel-crossings-people``."""
+    return f"{prefix}-{target}"
+
+
+def check_horizon(horizon: int) -> None:
+    """Raise ValueError unless MIN_HORIZON ≤ horizon ≤ MAX_HORIZON (the core's own check;
+    edges word their own messages)."""
+    if not MIN_HORIZON <= horizon <= MAX_HORIZON:
+        raise ValueError(
+            f"horizon must be between {MIN_HORIZON} and {MAX_HORIZON} days, got {horizon}"
+        )

@@ -1,0 +1,1 @@
+"""HTTP clients for outside data providers (timeouts, bounded retries)."""

@@ -1,0 +1,226 @@
+"""The registered model: an MLflow pyfunc wrapping one fitted forecaster plus its metadata.
+
+`mlflow.pyfunc.load_model(uri).predict(frame)` takes a frame of future dates (``date``) with
+the weather the forecaster needs on those days and returns per-day median, mean, P(any
+crossing) and 50/80/95% bands. Programs that want the sample paths themselves (the API)
+call ``load_model(uri).unwrap_python_model()`` and use `.forecaster`, `.metadata`,
+`.history` or `.forecast(frame)`.
+
+The forecaster is pickled with the model, so its class must be importable where the model is
+loaded: the `forecasting` package is installed there (``--env-manager local``).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from mlflow.pyfunc.model import PythonModel
+
+from forecasting import schema
+from forecasting.errors import InputError
+from forecasting.forecast import Forecast
+from forecasting.weather.paths import FutureWeather
+from forecasting.models.base import MAX_HORIZON, Model
+
+log = logging.getLogger(__name__)
+
+LEVELS_PCT = (50, 80, 95)
+OUTPUT_COLUMNS = (
+    schema.DATE,
+    "median",
+    "mean",
+    "p_any",
+    *(f"{side}_{level}" for level in LEVELS_PCT for side in ("lo", "hi")),
+)
+DEFAULT_N_SAMPLES = 1000
+DEFAULT_SEED = 0
+
+
+class CrossingsModel(PythonModel):
+    """A fitted forecaster with what a consumer needs to trust and use it.
+
+    `metadata` holds: model_name, target, params, trained_at, data_vintage,
+    manifest_sha256, weather_source, weather_location, last_date, weather_variables,
+    backtest_metrics (the gate weather mode's summary), gate (metric, weather mode, score,
+    backtest window) and the experiment config's name. `history` is the tail of the
+    target series (date, value), for plotting context.
+    """
+
+    def __init__(self, forecaster: Model, metadata: dict[str, Any], history: pd.DataFrame) -> None:
+        if not getattr(forecaster, "fitted_", False):
+            raise ValueError("CrossingsModel needs a fitted forecaster")
+        self._forecaster = forecaster
+        self._metadata = dict(metadata)
+        self._metadata.setdefault("model_name", forecaster.name)
+        self._metadata.setdefault("target", forecaster.target)
+        self._metadata.setdefault("last_date", forecaster.last_date_.date().isoformat())
+        self._metadata.setdefault("weather_variables", list(forecaster.weather_variables))
+        self._metadata.setdefault("library_versions", library_versions())
+        self._history = history.reset_index(drop=True)
+
+    def load_context(self, context: Any) -> None:
+        """On load, warn when the libraries differ from those the model was saved with."""
+        saved = self._metadata.get("library_versions", {})
+        now = library_versions()
+        changed = {k: (v, now.get(k)) for k, v in saved.items() if now.get(k) != v}
+        if changed:
+            log.warning(
+                "%s was saved with other library versions (saved, now): %s",
+                self._metadata.get("model_name"),
+                changed,
+            )
+
+    # -- what the API uses -------------------------------------------------------------
+    @property
+    def forecaster(self) -> Model:
+        """The fitted forecaster (call `.predict(horizon, FutureWeather, n, seed)`)."""
+        return self._forecaster
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        """Provenance and backtest metrics (a copy)."""
+        return dict(self._metadata)
+
+    @property
+    def history(self) -> pd.DataFrame:
+        """The last observed days of the target: columns date and the target name."""
+        return self._history.copy()
+
+    @property
+    def first_forecast_day(self) -> pd.Timestamp:
+        """The only day a forecast may start: the day after the last training day."""
+        return pd.Timestamp(self._forecaster.last_date_) + pd.Timedelta(days=1)
+
+    @property
+    def weather_variables(self) -> tuple[str, ...]:
+        """The weather columns `predict` needs besides `date` (empty if weather-blind)."""
+        return tuple(self._forecaster.weather_variables)
+
+    def forecast(
+        self, frame: pd.DataFrame, n_samples: int = DEFAULT_N_SAMPLES, seed: int = DEFAULT_SEED
+    ) -> Forecast:
+        """Sample paths for the days in `frame` (date + weather columns), checked first."""
+        dates, weather = self._check_input(frame)
+        fw = FutureWeather.from_frame(weather, source="request") if weather is not None else None
+        return self._forecaster.predict(len(dates), fw, n_samples=n_samples, seed=seed)
+
+    # -- pyfunc ------------------------------------------------------------------------
+    def predict(
+        self, context: Any, model_input: pd.DataFrame, params: dict[str, Any] | None = None
+    ) -> pd.DataFrame:
+        """Per-day median, mean, p_any and lo/hi bands at 50/80/95% for the input dates.
+
+        `params` may set ``n_samples`` (default 1000) and ``seed`` (default 0).
+        """
+        p = params or {}
+        n_samples = int(p.get("n_samples") or DEFAULT_N_SAMPLES)
+        seed_param = p.get("seed")
+        seed = DEFAULT_SEED if seed_param is None else int(seed_param)
+        if not 10 <= n_samples <= 100_000:
+            raise InputError(f"n_samples must be between 10 and 100000, got {n_samples}")
+        fc = self.forecast(pd.DataFrame(model_input), n_samples=n_samples, seed=seed)
+        return summarise(fc)
+
+    # -- checks ------------------------------------------------------------------------
+    def _check_input(self, frame: pd.DataFrame) -> tuple[pd.DatetimeIndex, pd.DataFrame | None]:
+        if schema.DATE not in frame.columns:
+            raise InputError(
+                "the input needs a 'date' column", column=schema.DATE, hint=self._hint()
+            )
+        try:
+            dates = pd.DatetimeIndex(pd.to_datetime(frame[schema.DATE])).normalize()
+        except (ValueError, TypeError) as exc:
+            raise InputError(
+                f"'date' values are not dates ({exc})", column=schema.DATE, hint=self._hint()
+            ) from exc
+        if dates.tz is not None:
+            dates = dates.tz_localize(None)
+        if len(dates) == 0:
+            raise InputError("the input has no rows", hint=self._hint())
+        if len(dates) > MAX_HORIZON:
+            raise InputError(
+                f"at most {MAX_HORIZON} days can be forecast, got {len(dates)}", hint=self._hint()
+            )
+        expected = pd.date_range(self.first_forecast_day, periods=len(dates), freq="D")
+        if not dates.equals(expected):
+            raise InputError(
+                f"dates must be consecutive days starting {expected[0].date()}, the day after "
+                f"the model's last training day; got {dates[0].date()}..{dates[-1].date()}",
+                column=schema.DATE,
+                hint=self._hint(),
+            )
+        needed = self.weather_variables
+        if not needed:
+            return expected, None
+        missing = [c for c in needed if c not in frame.columns]
+        if missing:
+            raise InputError(
+                f"the input lacks weather column(s) {missing}",
+                column=missing[0],
+                hint=self._hint(),
+            )
+        weather = pd.DataFrame({schema.DATE: expected})
+        for col in needed:
+            values = pd.to_numeric(frame[col], errors="coerce").to_numpy(dtype=float)
+            if np.isnan(values).any():
+                day = expected[int(np.flatnonzero(np.isnan(values))[0])].date()
+                raise InputError(
+                    f"weather column '{col}' has no number on {day}", row=str(day), column=col
+                )
+            weather[col] = values
+        return expected, weather
+
+    def _hint(self) -> str:
+        cols = ", ".join([schema.DATE, *self.weather_variables])
+        return (
+            f"Send columns {cols} for consecutive days from {self.first_forecast_day.date()} "
+            f"(at most {MAX_HORIZON})"
+        )
+
+
+def library_versions() -> dict[str, str]:
+    """Versions of the packages a saved forecaster depends on (saved with every model)."""
+    from importlib import metadata
+
+    out = {}
+    for dist in ("channel-crossings", "numpy", "pandas", "scipy", "statsmodels", "prophet"):
+        try:
+            out[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            continue
+    return out
+
+
+def summarise(fc: Forecast) -> pd.DataFrame:
+    """A Forecast as the pyfunc output frame (date, median, mean, p_any, lo_L/hi_L)."""
+    frame = fc.to_frame(LEVELS_PCT)
+    out = pd.DataFrame({schema.DATE: pd.DatetimeIndex(fc.dates)})
+    out["median"] = frame["median"].to_numpy(dtype=float)
+    out["mean"] = frame["mean"].to_numpy(dtype=float)
+    out["p_any"] = frame["p_any"].to_numpy(dtype=float)
+    for level in LEVELS_PCT:
+        out[f"lo_{level}"] = frame[f"lo-{level}"].to_numpy(dtype=float)
+        out[f"hi_{level}"] = frame[f"hi-{level}"].to_numpy(dtype=float)
+    return out.loc[:, list(OUTPUT_COLUMNS)]
+
+
+def input_example(model: CrossingsModel, weather: pd.DataFrame | None) -> pd.DataFrame:
+    """An input frame for the days right after training: one row per day of `weather`
+    (canonical columns, one row per day; 7 days if None), holding ``date`` and the weather
+    columns the model needs. Weather-aware models need `weather`."""
+    days = len(weather) if weather is not None else 7
+    dates = pd.date_range(model.first_forecast_day, periods=days, freq="D")
+    frame = pd.DataFrame({schema.DATE: dates})
+    if model.weather_variables:
+        if weather is None:
+            raise ValueError("a weather-aware model needs weather for its input example")
+        w = weather.set_index(schema.DATE).reindex(dates)
+        for col in model.weather_variables:
+            frame[col] = w[col].to_numpy(dtype=float)
+    return frame
+
+
+__all__ = ["OUTPUT_COLUMNS", "CrossingsModel", "input_example", "library_versions", "summarise"]

@@ -43,10 +43,10 @@ from api.champion import Champion, ChampionStore
 from api.data import Observed, ObservedStore
 from api.schemas import level_key
 from api.settings import ApiSettings
-from forecasting.weather.serving import LiveForecast, build_weather
 from forecasting.errors import InputError
 from forecasting.forecast import Forecast
 from forecasting.models.base import MAX_HORIZON
+from forecasting.weather.serving import LiveForecast, build_weather
 
 log = logging.getLogger(__name__)
 

@@ -409,8 +409,8 @@ def train(
 
 def _job_exit(exc: Exception) -> typer.Exit:
     """Print a train/retrain failure and return its documented exit; re-raise the unknown."""
-    from forecasting.training.retrain import RetrainLocked
     from forecasting.tracking import TrackingUnavailable
+    from forecasting.training.retrain import RetrainLocked
 
     if isinstance(exc, ConfigError | InputError):
         return fail(exc)

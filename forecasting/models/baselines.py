@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 
 from forecasting import schema
-from forecasting.weather.paths import FutureWeather
 from forecasting.models.base import Model
+from forecasting.weather.paths import FutureWeather
 
 
 class SeasonalNaive(Model):

@@ -16,8 +16,8 @@ import pandas as pd
 
 from forecasting import features, schema
 from forecasting.errors import ConfigError
-from forecasting.weather.paths import FutureWeather
 from forecasting.models.base import Model
+from forecasting.weather.paths import FutureWeather
 
 log = logging.getLogger(__name__)
 

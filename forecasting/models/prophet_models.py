@@ -12,7 +12,6 @@ import numpy as np
 import pandas as pd
 
 from forecasting import schema
-from forecasting.weather.paths import FutureWeather
 from forecasting.models._regressors import (
     REGRESSORS,
     WEATHER_INPUTS,
@@ -22,6 +21,7 @@ from forecasting.models._regressors import (
     weather_regressors,
 )
 from forecasting.models.base import Model
+from forecasting.weather.paths import FutureWeather
 
 
 def _prophet_class() -> Any:

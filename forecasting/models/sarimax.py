@@ -10,7 +10,6 @@ import numpy as np
 import pandas as pd
 
 from forecasting import schema
-from forecasting.weather.paths import FutureWeather
 from forecasting.models._regressors import (
     WEATHER_INPUTS,
     annual_fourier,
@@ -20,6 +19,7 @@ from forecasting.models._regressors import (
     weather_regressors,
 )
 from forecasting.models.base import MAX_HORIZON, Model
+from forecasting.weather.paths import FutureWeather
 
 # L-BFGS iterations for one fit: enough to converge on ~2 years of daily data (about 30
 # iterations) in well under a second; a fit that stops early still gives usable estimates.

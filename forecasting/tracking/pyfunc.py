@@ -22,8 +22,8 @@ from mlflow.pyfunc.model import PythonModel
 from forecasting import schema
 from forecasting.errors import InputError
 from forecasting.forecast import Forecast
-from forecasting.weather.paths import FutureWeather
 from forecasting.models.base import MAX_HORIZON, Model
+from forecasting.weather.paths import FutureWeather
 
 log = logging.getLogger(__name__)
 

@@ -36,14 +36,14 @@ import numpy as np
 import pandas as pd
 
 from forecasting import schema, tracking
-from forecasting.training import plots
 from forecasting.errors import ConfigError
 from forecasting.evaluation import metrics
 from forecasting.evaluation.backtest import BacktestConfig, BacktestResult, run_backtest
-from forecasting.training.config import ExperimentConfig, check_data
 from forecasting.ingest import MANIFEST_FILE, load_processed, sha256_file
 from forecasting.models import create
 from forecasting.tracking.pyfunc import CrossingsModel, input_example, summarise
+from forecasting.training import plots
+from forecasting.training.config import ExperimentConfig, check_data
 from forecasting.weather.modes import future_weather
 
 log = logging.getLogger(__name__)

@@ -24,8 +24,8 @@ from typing import Literal
 from filelock import FileLock, Timeout
 
 from forecasting import tracking
-from forecasting.training.config import ExperimentConfig, load_config
 from forecasting.ingest import ingest
+from forecasting.training.config import ExperimentConfig, load_config
 from forecasting.training.job import ProgressFn, TrainResult, data_fingerprint, train
 
 log = logging.getLogger(__name__)

@@ -11,8 +11,8 @@ import pandas as pd
 
 from forecasting import schema
 from forecasting.errors import ConfigError, InputError
-from forecasting.weather.paths import FutureWeather
 from forecasting.models.baselines import analogue_starts
+from forecasting.weather.paths import FutureWeather
 
 MODES: Final = ("observed", "forecast", "climatology")
 

@@ -31,9 +31,9 @@ import pandas as pd
 from api.data import Observed
 from forecasting import schema
 from forecasting.adapters.open_meteo import MAX_FORECAST_DAYS, OpenMeteoClient
-from forecasting.weather.paths import FutureWeather
 from forecasting.models.baselines import analogue_starts
 from forecasting.weather.modes import ForecastErrorModel
+from forecasting.weather.paths import FutureWeather
 
 log = logging.getLogger(__name__)
 

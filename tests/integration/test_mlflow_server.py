@@ -23,9 +23,9 @@ import pytest
 from mlflow import MlflowClient
 
 from forecasting import tracking
-from forecasting.training.config import parse_config
 from forecasting.ingest import ingest
 from forecasting.tracking.pyfunc import OUTPUT_COLUMNS
+from forecasting.training.config import parse_config
 from forecasting.training.job import train
 from tests.lifecycle import (
     VENV_BIN,

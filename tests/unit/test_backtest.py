@@ -14,10 +14,10 @@ from typer.testing import CliRunner
 from forecasting.cli import app
 from forecasting.errors import ConfigError, InputError
 from forecasting.evaluation.backtest import BacktestConfig, run_backtest
-from forecasting.weather.paths import FutureWeather
 from forecasting.models import REGISTRY
 from forecasting.models.base import Model
 from forecasting.weather.modes import ForecastErrorModel, future_weather
+from forecasting.weather.paths import FutureWeather
 from tests.synthetic import generate_series
 
 

@@ -7,9 +7,9 @@ import pandas as pd
 import pytest
 
 from forecasting.errors import ConfigError, InputError
-from forecasting.weather.paths import FutureWeather
 from forecasting.models import REGISTRY, create, parse_model_list
 from forecasting.models.base import NotFittedError
+from forecasting.weather.paths import FutureWeather
 from tests.synthetic import generate_series
 
 HORIZON = 7

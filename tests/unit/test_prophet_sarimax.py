@@ -12,12 +12,12 @@ import pytest
 
 from forecasting import schema
 from forecasting.errors import InputError
-from forecasting.weather.paths import FutureWeather
 from forecasting.models import create
 from forecasting.models._regressors import WEATHER_INPUTS, historical_regressors
 from forecasting.models.base import Model
 from forecasting.models.prophet_models import PlainProphet, WeatherProphet
 from forecasting.models.sarimax import WeatherSarimax, forecast_error_cov
+from forecasting.weather.paths import FutureWeather
 from tests.synthetic import generate_series
 
 N_FIT = 760  # a little over two years, so Prophet does not warn about yearly seasonality

@@ -23,10 +23,10 @@ from typer.testing import CliRunner
 from forecasting import tracking
 from forecasting.cli import app
 from forecasting.errors import ConfigError, InputError
-from forecasting.training.config import parse_config
 from forecasting.ingest import ingest
 from forecasting.models.base import Model
 from forecasting.tracking.pyfunc import OUTPUT_COLUMNS, CrossingsModel
+from forecasting.training.config import parse_config
 from forecasting.training.job import TrainResult, data_fingerprint, load_data, train
 from tests.lifecycle import (
     FULL_DAYS,

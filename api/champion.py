@@ -1,4 +1,7 @@
-"""The served champions: loaded per target from the MLflow registry, polled, swapped atomically.
+"""The served champions: loaded per target from a registry, polled, swapped atomically.
+
+The registry is a `Registry` (the MLflow one is `forecasting.tracking.MlflowRegistry`, built
+in `api.deps.get_registry`; tests pass fakes).
 
 A `ChampionStore` holds one immutable `Champion` per target in a dict that is replaced as a
 whole on reload, so a request that has taken its champion keeps using that object to the end
@@ -23,8 +26,6 @@ import pandas as pd
 from forecasting.models.base import Model
 
 log = logging.getLogger(__name__)
-
-_LOAD_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True, eq=False)
@@ -69,46 +70,6 @@ class Registry(Protocol):
     def load(self, name: str, version: str) -> tuple[Model, dict[str, Any]]:
         """The fitted forecaster and metadata of version `version` of `name`."""
         ...
-
-
-class MlflowRegistry:
-    """The MLflow model registry (`models:/NAME/VERSION`, alias `champion`)."""
-
-    def __init__(self, tracking_uri: str, alias: str = "champion") -> None:
-        self.tracking_uri = tracking_uri
-        self.alias = alias
-
-    def _client(self) -> Any:
-        from mlflow.tracking import MlflowClient
-
-        return MlflowClient(tracking_uri=self.tracking_uri, registry_uri=self.tracking_uri)
-
-    def champion_version(self, name: str) -> str:
-        """Ask the registry which version the alias points at."""
-        return str(self._client().get_model_version_by_alias(name, self.alias).version)
-
-    def load(self, name: str, version: str) -> tuple[Model, dict[str, Any]]:
-        """Load a pinned version (not the alias: it may move while we load)."""
-        import mlflow
-
-        with _LOAD_LOCK:  # load_model reads the process-wide URIs: set them, then restore
-            before = (mlflow.get_tracking_uri(), mlflow.get_registry_uri())
-            mlflow.set_tracking_uri(self.tracking_uri)
-            mlflow.set_registry_uri(self.tracking_uri)
-            try:
-                pyfunc = mlflow.pyfunc.load_model(f"models:/{name}/{version}")
-            finally:
-                mlflow.set_tracking_uri(before[0])
-                mlflow.set_registry_uri(before[1])
-        wrapped = pyfunc.unwrap_python_model()
-        forecaster = getattr(wrapped, "forecaster", None)
-        if not isinstance(forecaster, Model):
-            raise TypeError(
-                f"models:/{name}/{version} is not a CrossingsModel: it has no fitted "
-                "`forecaster` (register models with `crossings train`)"
-            )
-        metadata = dict(getattr(wrapped, "metadata", None) or {})
-        return forecaster, metadata
 
 
 @dataclass

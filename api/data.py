@@ -17,6 +17,7 @@ import pandas as pd
 
 from forecasting import schema
 from forecasting.ingest import MANIFEST_FILE, load_processed
+from forecasting.weather.history import WeatherHistory
 
 log = logging.getLogger(__name__)
 
@@ -49,13 +50,10 @@ class Observed:
             object.__setattr__(self, "_index", cached)
         return cached
 
-    def weather_rows(self) -> pd.DataFrame:
-        """Observed weather indexed by date."""
-        cached = self.__dict__.get("_weather_idx")
-        if cached is None:
-            cached = self.weather.set_index(schema.DATE).sort_index()
-            object.__setattr__(self, "_weather_idx", cached)
-        return cached
+    @cached_property
+    def weather_history(self) -> WeatherHistory:
+        """The observed weather as the serving chain reads it (its derived tables cached)."""
+        return WeatherHistory(self.weather, self.version)
 
 
 class ObservedStore:

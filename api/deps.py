@@ -9,10 +9,21 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from api.champion import Champion, ChampionStore, MlflowRegistry, Registry
-from api.schemas import MAX_LEVELS, MAX_THRESHOLDS, IsoDate, Target, level_key
-from api.service import FieldError, ForecastService
+from api.champion import Champion, ChampionStore, Registry
+from api.errors import FieldError
+from api.schemas import MAX_THRESHOLDS, IsoDate
+from api.service import ForecastService
 from api.settings import ApiSettings, get_settings
+from forecasting.contract import (
+    DEFAULT_HORIZON,
+    DEFAULT_LEVELS_PCT,
+    MAX_HORIZON,
+    MAX_LEVELS,
+    MIN_HORIZON,
+    Target,
+    level_name,
+)
+from forecasting.tracking.registry import MlflowRegistry
 
 SettingsDep = Annotated[ApiSettings, Depends(get_settings)]
 
@@ -42,7 +53,13 @@ TargetQuery = Annotated[
     Target, Query(description="What to forecast: people or boats.", examples=["people"])
 ]
 HorizonQuery = Annotated[
-    int, Query(ge=1, le=14, description="Number of days (1–14).", examples=[7])
+    int,
+    Query(
+        ge=MIN_HORIZON,
+        le=MAX_HORIZON,
+        description=f"Number of days ({MIN_HORIZON}–{MAX_HORIZON}).",
+        examples=[DEFAULT_HORIZON],
+    ),
 ]
 StartQuery = Annotated[
     IsoDate | None,
@@ -62,8 +79,11 @@ async def get_champion(service: ServiceDep, target: TargetQuery = "people") -> C
 
 ModelDep = Annotated[Champion, Depends(get_champion)]
 
+DEFAULT_LEVELS = ",".join(level_name(lv) for lv in DEFAULT_LEVELS_PCT)  # the query default
+
 
 def _numbers(text: str, name: str) -> list[float]:
+    """The comma-separated finite numbers in `text`; FieldError on the query parameter `name`."""
     parts = [p.strip() for p in text.split(",")]
     if not text.strip() or any(not p for p in parts):
         raise FieldError(("query", name), f"{name} must be comma-separated numbers, got '{text}'")
@@ -85,11 +105,12 @@ async def get_levels(
         Query(
             max_length=200,
             description="Band levels in percent, comma-separated, each strictly between 0 and 100.",
-            examples=["50,80,95"],
+            examples=[DEFAULT_LEVELS],
         ),
-    ] = "50,80,95",
+    ] = DEFAULT_LEVELS,
 ) -> tuple[float, ...]:
-    """Parse `levels` ("50,80,95"): distinct numbers in (0, 100), at most 10."""
+    """Parse `levels`, comma-separated percentages: distinct numbers in (0, 100), at most
+    MAX_LEVELS of them."""
     values = _numbers(levels, "levels")
     bad = [x for x in values if not 0 < x < 100]
     if bad:
@@ -98,7 +119,7 @@ async def get_levels(
         )
     if len(values) > MAX_LEVELS:
         raise FieldError(("query", "levels"), f"at most {MAX_LEVELS} levels, got {len(values)}")
-    if len({level_key(x) for x in values}) != len(values):
+    if len({level_name(x) for x in values}) != len(values):
         raise FieldError(("query", "levels"), "levels must be distinct")
     return tuple(sorted(values))
 

@@ -1,13 +1,15 @@
 """Error answers: every bad parameter gets a 422 (or 413) whose `loc` names the field.
 
 All 4xx/5xx bodies follow FastAPI's shape: ``{"detail": [{"loc", "msg", "type"}]}`` for
-field errors and ``{"detail": "message"}`` otherwise.
+field errors and ``{"detail": "message"}`` otherwise. The service names a bad value in its
+own terms (`InvalidInput.field`, e.g. ``("weather", 3, "wind_mean_ms")``); here it becomes a
+request `loc`, in the query string of a GET or the JSON body of a POST.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import orjson
@@ -18,10 +20,27 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.archive import ArchiveUnavailable
-from api.service import FieldError, NotReady
+from api.service import InvalidInput, NotReady
 from forecasting.weather.serving import WeatherUnavailable
 
 log = logging.getLogger(__name__)
+
+
+class FieldError(ValueError):
+    """A request parameter the HTTP layer refuses; `loc` names it (answered with 422)."""
+
+    def __init__(self, loc: Sequence[str | int], message: str, kind: str = "value_error"):
+        super().__init__(message)
+        self.loc = list(loc)
+        self.message = message
+        self.kind = kind
+
+
+def request_loc(method: str, field: Sequence[str | int]) -> list[str | int]:
+    """Where a service field sits in a request: a GET carries its parameters in the query
+    string, a POST in its JSON body (``("weather", 3, "date")`` → body.weather.3.date)."""
+    part = "body" if method.upper() == "POST" else "query"
+    return [part, *field]
 
 
 def field_error_body(loc: list[Any], msg: str, kind: str) -> dict[str, Any]:
@@ -65,6 +84,11 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(FieldError)
     async def _field(_request: Request, exc: FieldError) -> JSONResponse:
         return JSONResponse(field_error_body(exc.loc, exc.message, exc.kind), status_code=422)
+
+    @app.exception_handler(InvalidInput)
+    async def _invalid(request: Request, exc: InvalidInput) -> JSONResponse:
+        loc = request_loc(request.method, exc.field)
+        return JSONResponse(field_error_body(loc, exc.message, exc.kind), status_code=422)
 
     @app.exception_handler(NotReady)
     async def _not_ready(_request: Request, exc: NotReady) -> JSONResponse:

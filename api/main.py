@@ -24,7 +24,7 @@ from api.metrics import Metrics, MetricsMiddleware
 from api.routes import admin, forecast, health, history, issued, model, page
 from api.service import ForecastService
 from api.settings import ApiSettings, get_settings
-from forecasting.weather.serving import LiveForecast
+from forecasting.providers.live import LiveForecast
 
 log = logging.getLogger(__name__)
 
@@ -122,7 +122,9 @@ def create_app() -> FastAPI:
 
     def body_limit() -> int:
         service = getattr(app.state, "service", None)
-        return service.settings.max_body_bytes if service is not None else 1_000_000
+        if service is None:  # before the lifespan ran: the settings' default
+            return int(ApiSettings.model_fields["max_body_bytes"].default)
+        return int(service.settings.max_body_bytes)
 
     app.add_middleware(BodyLimitMiddleware, limit=body_limit)
     app.add_middleware(

@@ -1,25 +1,32 @@
 # ruff: noqa: E501  (the embedded HTML/CSS/JS keeps its natural line lengths)
 """The planner page: one static HTML document with inline SVG and vanilla JavaScript.
 
-The server embeds the 7-day forecasts (people and boats) as JSON in the page, so it renders
-without a second request; the People/Boats switch reuses that data, and "Refresh" refetches
-/v1/forecast. No framework and no build step.
+The server embeds the forecasts of the next PAGE_DAYS days (people and boats) at PAGE_LEVELS
+as JSON in the page, so it renders without a second request; the People/Boats switch reuses
+that data, and "Refresh" refetches /v1/forecast with the same days and levels. No framework
+and no build step. The bands, legend and table columns follow PAGE_LEVELS (widest band
+first in the chart); the total quotes the middle level's band.
 """
 
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Final
+
+from forecasting.contract import DEFAULT_HORIZON, DEFAULT_LEVELS_PCT, level_name
+
+PAGE_DAYS: Final = DEFAULT_HORIZON
+PAGE_LEVELS: Final = DEFAULT_LEVELS_PCT
+_BAND_COLOURS: Final = ("#cfe0f3", "#9fc2e7", "#5f97d1", "#3f7cbf", "#2c5f99")  # widest first
 
 _TEMPLATE = r"""<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Channel crossings: next 7 days</title>
+<title>Channel crossings: next __DAYS__ days</title>
 <style>
-  :root { --ink:#1d2733; --muted:#5b6775; --line:#d5dbe2; --b95:#cfe0f3; --b80:#9fc2e7;
-          --b50:#5f97d1; --med:#0b3d75; --p:#c2410c; }
+  :root { --ink:#1d2733; --muted:#5b6775; --line:#d5dbe2; --med:#0b3d75; --p:#c2410c; }
   * { box-sizing: border-box; }
   body { margin: 0; font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
          color: var(--ink); background: #f6f8fa; }
@@ -50,8 +57,8 @@ _TEMPLATE = r"""<!doctype html>
 </head>
 <body>
 <header>
-  <h1>Small-boat crossings of the English Channel: the next 7 days</h1>
-  <p>Forecast distribution per day: shaded bands hold 50%, 80% and 95% of outcomes; the line is
+  <h1>Small-boat crossings of the English Channel: the next __DAYS__ days</h1>
+  <p>Forecast distribution per day: shaded bands hold __BAND_TEXT__ of outcomes; the line is
   the median. Orange bars: probability that any crossing happens.</p>
 </header>
 <main>
@@ -63,18 +70,16 @@ _TEMPLATE = r"""<!doctype html>
   </div>
   <div class="card">
     <svg id="chart" viewBox="0 0 1120 420" width="100%" role="img"
-         aria-label="Fan chart of the next 7 days"></svg>
+         aria-label="Fan chart of the next __DAYS__ days"></svg>
     <div class="legend">
-      <span><span class="sw" style="background:var(--b95)"></span>95% band</span>
-      <span><span class="sw" style="background:var(--b80)"></span>80% band</span>
-      <span><span class="sw" style="background:var(--b50)"></span>50% band</span>
+__LEGEND__
       <span><span class="sw" style="background:var(--med);height:3px"></span>median</span>
       <span><span class="sw" style="background:var(--p)"></span>P(crossing)</span>
     </div>
   </div>
   <table id="table">
-    <thead><tr><th>Day</th><th>Median</th><th>Mean</th><th>50% band</th><th>80% band</th>
-      <th>95% band</th><th>P(crossing)</th><th>Weather</th></tr></thead>
+    <thead><tr><th>Day</th><th>Median</th><th>Mean</th>__BAND_HEADERS__<th>P(crossing)</th>
+      <th>Weather</th></tr></thead>
     <tbody></tbody>
   </table>
   <div class="total" id="total"></div>
@@ -85,6 +90,7 @@ _TEMPLATE = r"""<!doctype html>
   "use strict";
   var NS = "http://www.w3.org/2000/svg";
   var data = JSON.parse(document.getElementById("forecast-data").textContent);
+  var PAGE = __PAGE__;
   var current = "people";
   var W = 1120, H = 420, L = 64, R = 20, T = 22, CH = 250, PT = 320, PH = 62;
 
@@ -132,7 +138,7 @@ _TEMPLATE = r"""<!doctype html>
     }
     el("text", { x: 14, y: T + CH / 2, transform: "rotate(-90 14 " + (T + CH / 2) + ")",
                  "text-anchor": "middle" }, svg, f.target === "boats" ? "boats per day" : "people per day");
-    var colours = ["var(--b95)", "var(--b80)", "var(--b50)", "#3f7cbf", "#2c5f99"];
+    var colours = PAGE.colours;
     levels.forEach(function (l, k) {
       var up = [], down = [];
       f.days.forEach(function (d, i) {
@@ -172,18 +178,18 @@ _TEMPLATE = r"""<!doctype html>
     while (body.firstChild) { body.removeChild(body.firstChild); }
     f.days.forEach(function (d) {
       var tr = document.createElement("tr");
-      [fmtDay(d.date), d.median.toLocaleString("en-GB"), d.mean.toFixed(0),
-       bandText(d.bands["50"]), bandText(d.bands["80"]), bandText(d.bands["95"]),
-       Math.round(d.p_any * 100) + "%", d.weather_source].forEach(function (text) {
+      [fmtDay(d.date), d.median.toLocaleString("en-GB"), d.mean.toFixed(0)]
+       .concat(PAGE.levels.map(function (l) { return bandText(d.bands[l]); }))
+       .concat([Math.round(d.p_any * 100) + "%", d.weather_source]).forEach(function (text) {
         var td = document.createElement("td");
         td.textContent = text;
         tr.appendChild(td);
       });
       body.appendChild(tr);
     });
-    var wt = f.week_total, b = wt.bands["80"] || wt.bands[Object.keys(wt.bands)[0]];
+    var wt = f.week_total, b = wt.bands[PAGE.total] || wt.bands[Object.keys(wt.bands)[0]];
     document.getElementById("total").textContent = "Total over " + f.days.length + " days: median " +
-      wt.median.toLocaleString("en-GB") + " " + f.target + " (80% band " + bandText(b) + ").";
+      wt.median.toLocaleString("en-GB") + " " + f.target + " (" + PAGE.total + "% band " + bandText(b) + ").";
     document.getElementById("meta").textContent = "Model " + f.model.name + " v" + f.model.version +
       " \u00b7 data to " + f.data_as_of + " \u00b7 issued " + f.issued_at.replace("T", " ").slice(0, 16) + " UTC";
   }
@@ -211,7 +217,7 @@ _TEMPLATE = r"""<!doctype html>
     b.addEventListener("click", function () { show(b.getAttribute("data-target")); });
   });
   document.getElementById("refresh").addEventListener("click", function () {
-    fetch("v1/forecast?horizon=7&levels=50,80,95&target=" + current)
+    fetch("v1/forecast?horizon=" + PAGE.days + "&levels=" + PAGE.levels.join(",") + "&target=" + current)
       .then(function (r) { return r.json().then(function (j) { return { ok: r.ok, body: j }; }); })
       .then(function (res) {
         data[current] = res.ok ? res.body : { error: JSON.stringify(res.body.detail) };
@@ -226,7 +232,47 @@ _TEMPLATE = r"""<!doctype html>
 """
 
 
+def _page_settings() -> dict[str, Any]:
+    """What the script needs to know: days, levels (narrowest first), the band quoted for
+    the total, and the band colours (widest first)."""
+    names = [level_name(lv) for lv in sorted(PAGE_LEVELS)]
+    return {
+        "days": PAGE_DAYS,
+        "levels": names,
+        "total": names[len(names) // 2],
+        "colours": list(_BAND_COLOURS),
+    }
+
+
+def _legend() -> str:
+    """The legend's band entries, widest first, coloured as the chart draws them."""
+    widest_first = sorted(PAGE_LEVELS, reverse=True)
+    return "\n".join(
+        f'      <span><span class="sw" style="background:{_BAND_COLOURS[min(k, len(_BAND_COLOURS) - 1)]}">'
+        f"</span>{level_name(lv)}% band</span>"
+        for k, lv in enumerate(widest_first)
+    )
+
+
+def _band_text(levels: list[str]) -> str:
+    """'50%, 80% and 95%'."""
+    pct = [f"{name}%" for name in levels]
+    return pct[0] if len(pct) == 1 else ", ".join(pct[:-1]) + " and " + pct[-1]
+
+
 def render_page(data: dict[str, Any]) -> str:
     """The page with `data` ({target: forecast response or {"error": message}}) embedded."""
+    page = _page_settings()
     payload = json.dumps(data, separators=(",", ":")).replace("</", "<\\/")
-    return _TEMPLATE.replace("__DATA__", payload)
+    headers = "".join(f"<th>{name}% band</th>" for name in page["levels"])
+    parts = {
+        "__DAYS__": str(PAGE_DAYS),
+        "__BAND_TEXT__": _band_text(page["levels"]),
+        "__LEGEND__": _legend(),
+        "__BAND_HEADERS__": headers,
+        "__PAGE__": json.dumps(page, separators=(",", ":")),
+    }
+    html = _TEMPLATE
+    for key, value in parts.items():
+        html = html.replace(key, value)
+    return html.replace("__DATA__", payload)  # last: the data may hold any text

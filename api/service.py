@@ -1,11 +1,16 @@
-"""The forecasting core of the API: forecast windows, weather, caching, rendering, archiving.
+"""The forecasting core of the API: forecast windows, weather, caching and archiving.
+
+It speaks the service's own terms: a value it cannot serve raises `InvalidInput` naming the
+field (``start``, ``weather``, or day ``i``'s variable of a scenario), and the HTTP layer
+(api/errors.py) answers it with a 422 whose `loc` says where the request carried it.
+Renderings of an issued forecast live in api/issued.py.
 
 Start dates: a champion forecasts from the day after its training data ends (its *origin*)
-for at most 14 days. The default start is the day after the last observed day. A request is
-answered with 422 when
+for at most `MAX_HORIZON` days. The default start is the day after the last observed day. A
+request is refused when
 
 - `start` is before the origin (the model cannot forecast days it was fitted on),
-- the window ends more than 14 days after the origin, or
+- the window ends more than `MAX_HORIZON` days after the origin, or
 - `start` is after the origin while arrivals are observed beyond the model's training data:
   the model would have to simulate days that are already known instead of conditioning on
   them. This is also what the default start meets when the champion is older than the data;
@@ -30,208 +35,42 @@ import uuid
 import zlib
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, Final
+from typing import Any
 
 import numpy as np
-import orjson
-import pandas as pd
 
-from api.archive import ArchiveRecord, ForecastArchive
+from api.archive import ForecastArchive
 from api.champion import Champion, ChampionStore
 from api.data import Observed, ObservedStore
-from api.schemas import level_key
+from api.issued import Issued, Window
 from api.settings import ApiSettings
+from forecasting.contract import MAX_HORIZON
 from forecasting.errors import InputError
 from forecasting.forecast import Forecast
-from forecasting.models.base import MAX_HORIZON
-from forecasting.weather.serving import LiveForecast, build_weather
+from forecasting.models.base import Model
+from forecasting.providers.live import LiveForecast
+from forecasting.weather.paths import FutureWeather
+from forecasting.weather.serving import build_weather
 
 log = logging.getLogger(__name__)
 
-ARCHIVE_LEVELS: Final = (50.0, 80.0, 95.0)
+Scenario = dict[date, dict[str, float]]  # the caller's weather: day -> variable -> value
 
 
-class FieldError(ValueError):
-    """A request value that cannot be served; `loc` names the field (answered with 422)."""
+class InvalidInput(ValueError):
+    """A request value the service cannot serve. `field` names it in the service's terms:
+    ``("start",)``, ``("weather",)`` or ``("weather", i, var)`` for day `i` of a scenario."""
 
-    def __init__(self, loc: Sequence[str | int], message: str, kind: str = "value_error"):
+    def __init__(self, field: Sequence[str | int], message: str, kind: str = "value_error"):
         super().__init__(message)
-        self.loc = list(loc)
+        self.field = tuple(field)
         self.message = message
         self.kind = kind
 
 
 class NotReady(RuntimeError):
-    """No champion is loaded for the target (answered with 503)."""
-
-
-@dataclass(frozen=True)
-class Window:
-    """The days a forecast covers, and the origin the model simulates from."""
-
-    origin: date
-    start: date
-    horizon: int
-
-    @property
-    def lead(self) -> int:
-        """Days between the origin and the first asked day."""
-        return (self.start - self.origin).days
-
-    @property
-    def total(self) -> int:
-        """Days the model simulates (gap days plus asked days)."""
-        return self.lead + self.horizon
-
-    @property
-    def dates(self) -> pd.DatetimeIndex:
-        """Every simulated day."""
-        return pd.date_range(pd.Timestamp(self.origin), periods=self.total, freq="D")
-
-
-@dataclass(eq=False)
-class Issued:
-    """An issued forecast: the sample paths over the asked days and where they came from."""
-
-    forecast_id: str
-    kind: str
-    target: str
-    window: Window
-    forecast: Forecast
-    sources: tuple[str, ...]
-    champion: Champion
-    data_as_of: date | None
-    issued_at: datetime
-    n_samples: int
-    created: float = field(default_factory=time.monotonic)
-    _rendered: dict[tuple[float, ...], bytes] = field(default_factory=dict)
-    _lock: threading.Lock = field(default_factory=threading.Lock)
-
-    def model_ref(self) -> dict[str, Any]:
-        """The `model` object of a response."""
-        return {
-            "name": self.champion.model_name,
-            "version": self.champion.version,
-            "trained_at": self.champion.trained_at,
-        }
-
-    def payload(self, levels: Sequence[float]) -> dict[str, Any]:
-        """The forecast response as a dict (see ForecastResponse)."""
-        f = self.forecast
-        median = f.median()
-        mean = f.mean()
-        p_any = f.p_any()
-        bands = {level_key(lv): f.interval(lv) for lv in levels}
-        days = []
-        for i, ts in enumerate(f.dates):
-            days.append(
-                {
-                    "date": ts.date().isoformat(),
-                    "median": _count(median[i]),
-                    "mean": round(float(mean[i]), 3),
-                    "p_any": round(float(p_any[i]), 4),
-                    "bands": {
-                        k: {"lo": _count(lo[i]), "hi": _count(hi[i])}
-                        for k, (lo, hi) in bands.items()
-                    },
-                    "weather_source": self.sources[i],
-                }
-            )
-        total_bands = {}
-        for lv in levels:
-            lo_t, hi_t = f.total_interval(lv)
-            total_bands[level_key(lv)] = {"lo": _count(lo_t), "hi": _count(hi_t)}
-        return {
-            "target": self.target,
-            "start": self.window.start.isoformat(),
-            "horizon": self.window.horizon,
-            "days": days,
-            "week_total": {
-                "median": _count(f.total_quantiles([0.5]).iloc[0]),
-                "bands": total_bands,
-            },
-            "model": self.model_ref(),
-            "data_as_of": None if self.data_as_of is None else self.data_as_of.isoformat(),
-            "issued_at": _iso(self.issued_at),
-        }
-
-    def rendered(self, levels: Sequence[float]) -> bytes:
-        """The JSON response body for `levels`, computed once per set of levels."""
-        key = tuple(levels)
-        body = self._rendered.get(key)
-        if body is None:
-            body = orjson.dumps(self.payload(levels))
-            with self._lock:
-                if len(self._rendered) < 32:
-                    self._rendered[key] = body
-        return body
-
-    def exceedance(self, thresholds: Sequence[int]) -> dict[str, Any]:
-        """The exceedance response as a dict (see ExceedanceResponse)."""
-        f = self.forecast
-        probs = {str(int(k)): f.p_at_least(k) for k in thresholds}
-        return {
-            "target": self.target,
-            "start": self.window.start.isoformat(),
-            "horizon": self.window.horizon,
-            "thresholds": list(thresholds),
-            "days": [
-                {
-                    "date": ts.date().isoformat(),
-                    "p_at_least": {k: round(float(p[i]), 4) for k, p in probs.items()},
-                    "weather_source": self.sources[i],
-                }
-                for i, ts in enumerate(f.dates)
-            ],
-            "model": self.model_ref(),
-            "data_as_of": None if self.data_as_of is None else self.data_as_of.isoformat(),
-            "issued_at": _iso(self.issued_at),
-        }
-
-    def archive_record(self, inputs: dict[str, Any]) -> ArchiveRecord:
-        """The archive rows of this forecast."""
-        payload = self.payload(ARCHIVE_LEVELS)
-        days = [
-            {
-                "forecast_id": self.forecast_id,
-                "target": self.target,
-                "date": date.fromisoformat(d["date"]),
-                "lead_days": self.window.lead + i + 1,
-                "median": d["median"],
-                "mean": d["mean"],
-                "p_any": d["p_any"],
-                "bands": d["bands"],
-                "weather_source": d["weather_source"],
-            }
-            for i, d in enumerate(payload["days"])
-        ]
-        row = {
-            "forecast_id": self.forecast_id,
-            "issued_at": self.issued_at,
-            "target": self.target,
-            "kind": self.kind,
-            "start": self.window.start,
-            "horizon": self.window.horizon,
-            "n_samples": self.n_samples,
-            "model_name": self.champion.model_name,
-            "model_version": self.champion.version,
-            "registered_model": self.champion.registered_name,
-            "model_trained_at": self.champion.trained_at,
-            "data_as_of": self.data_as_of,
-            "inputs": inputs,
-            "response": payload,
-        }
-        return ArchiveRecord(row, days)
-
-
-def _count(x: Any) -> int:
-    return max(0, round(float(x)))
-
-
-def _iso(ts: datetime) -> str:
-    return ts.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    """No champion (or no observed data) is loaded for the request (answered with 503)."""
 
 
 class ForecastService:
@@ -283,9 +122,9 @@ class ForecastService:
         observed: Observed | None,
         start: date | None,
         horizon: int,
-        loc: Sequence[str] = ("query", "start"),
     ) -> Window:
-        """Check the asked days against what the champion can forecast (see module doc)."""
+        """Check the asked days against what the champion can forecast (see module doc);
+        InvalidInput on `start` when it cannot."""
         last_fit = champ.last_fit_date
         origin = last_fit + timedelta(days=1)
         last_obs = observed.last_date if observed is not None else None
@@ -294,8 +133,8 @@ class ForecastService:
         if start is None:
             start = known + timedelta(days=1)
         if start < origin:
-            raise FieldError(
-                loc,
+            raise InvalidInput(
+                ("start",),
                 f"start {start} is before {origin}, the first day the {champ.target} champion "
                 f"(version {champ.version}) forecasts: it was fitted on data up to {last_fit}. "
                 "Ask for a later start; forecasts issued for past days are at "
@@ -304,16 +143,16 @@ class ForecastService:
         lead = (start - origin).days
         if lead + horizon > MAX_HORIZON:
             last_ok = origin + timedelta(days=MAX_HORIZON - horizon)
-            raise FieldError(
-                loc,
+            raise InvalidInput(
+                ("start",),
                 f"the {champ.target} champion forecasts at most {MAX_HORIZON} days after its "
                 f"data ends ({last_fit}); with horizon {horizon} the latest start is {last_ok}, "
                 f"got {start}",
             )
         if lead > 0 and last_obs is not None and last_obs >= origin:
             where = "the default start" if asked is None else f"start {start}"
-            raise FieldError(
-                loc,
+            raise InvalidInput(
+                ("start",),
                 f"the {champ.target} champion (version {champ.version}) was fitted on data up "
                 f"to {last_fit}, but arrivals are observed up to {last_obs}: it cannot condition "
                 f"on the newer days, so {where} cannot be forecast. Retrain and promote a new "
@@ -381,26 +220,8 @@ class ForecastService:
     ) -> Issued:
         """A forecast under the caller's weather for the days given (others from the chain)."""
         obs = self.observed.get()
-        win = self.window(champ, obs, start, horizon, loc=("body", "start"))
-        needed = champ.forecaster.weather_variables
-        first, last = win.dates[0].date(), win.dates[-1].date()
-        requested: dict[date, dict[str, float]] = {}
-        for i, day in enumerate(weather):
-            d = day["date"]
-            if not first <= d <= last:
-                raise FieldError(
-                    ("body", "weather", i, "date"),
-                    f"weather day {d} is outside the forecast days {first}..{last}",
-                )
-            for var in needed:
-                if day.get(var) is None:
-                    raise FieldError(
-                        ("body", "weather", i, var),
-                        f"weather day {d} lacks '{var}', which the {champ.target} model "
-                        f"needs (it uses {', '.join(needed)})",
-                        kind="missing",
-                    )
-            requested[d] = {v: float(day[v]) for v in needed}
+        win = self.window(champ, obs, start, horizon)
+        requested = _scenario(champ, win, weather)
         return self._compute(
             "scenario",
             champ,
@@ -420,8 +241,9 @@ class ForecastService:
         win: Window,
         n_samples: int,
         seed: int | None,
-        requested: dict[date, dict[str, float]] | None,
+        requested: Scenario | None,
     ) -> Issued:
+        """Build the weather paths, predict, issue and archive one forecast."""
         rng = np.random.default_rng(seed)
         model = champ.forecaster
         live = None
@@ -432,18 +254,12 @@ class ForecastService:
             win.dates,
             n_paths=n_samples,
             rng=rng,
-            observed=obs,
+            history=obs.weather_history if obs is not None else None,
             live=live,
             requested=requested,
         )
-        try:
-            full = model.predict(win.total, weather if model.uses_weather else None, n_samples, rng)
-        except InputError as exc:
-            raise FieldError(
-                ("body", "weather") if requested else ("query", "start"), str(exc)
-            ) from exc
+        forecast = _predict(model, win, weather, n_samples, rng, scenario=bool(requested))
         sl = slice(win.lead, win.total)
-        forecast = Forecast(full.dates[sl], full.samples[:, sl], full.target, full.model)
         issued = Issued(
             forecast_id=uuid.uuid4().hex,
             kind=kind,
@@ -458,20 +274,7 @@ class ForecastService:
         )
         self.computed += 1
         if self.archive is not None:
-            inputs: dict[str, Any] = {
-                "weather_sources": list(weather.sources),
-                "weather_dates": [d.date().isoformat() for d in weather.dates],
-                "weather_mean": {
-                    c: [round(float(x), 3) for x in weather.values[:, :, j].mean(axis=0)]
-                    for j, c in enumerate(weather.columns)
-                },
-                "origin": win.origin.isoformat(),
-                "seed": seed,
-                "observed_version": obs.version if obs else None,
-                "forecast_provider_error": self.live.last_error if live is None else None,
-            }
-            if requested:
-                inputs["scenario"] = {d.isoformat(): v for d, v in requested.items()}
+            inputs = self._inputs(weather, win, obs, seed, live is not None, requested)
             self.archive.submit(issued.archive_record(inputs))
         log.debug(
             "issued %s %s forecast %s..%s (model %s v%s)",
@@ -484,6 +287,32 @@ class ForecastService:
         )
         return issued
 
+    def _inputs(
+        self,
+        weather: FutureWeather,
+        win: Window,
+        obs: Observed | None,
+        seed: int | None,
+        used_live: bool,
+        requested: Scenario | None,
+    ) -> dict[str, Any]:
+        """What a forecast was computed from, as archived with it."""
+        inputs: dict[str, Any] = {
+            "weather_sources": list(weather.sources),
+            "weather_dates": [d.date().isoformat() for d in weather.dates],
+            "weather_mean": {
+                c: [round(float(x), 3) for x in weather.values[:, :, j].mean(axis=0)]
+                for j, c in enumerate(weather.columns)
+            },
+            "origin": win.origin.isoformat(),
+            "seed": seed,
+            "observed_version": obs.version if obs else None,
+            "forecast_provider_error": None if used_live else self.live.last_error,
+        }
+        if requested:
+            inputs["scenario"] = {d.isoformat(): v for d, v in requested.items()}
+        return inputs
+
     def clear_cache(self) -> None:
         """Forget cached forecasts (after a reload they are keyed out anyway)."""
         with self._cache_lock:
@@ -491,6 +320,51 @@ class ForecastService:
             self._key_locks.clear()
 
 
+def _scenario(champ: Champion, win: Window, weather: Sequence[Mapping[str, Any]]) -> Scenario:
+    """The caller's weather by day; InvalidInput on a day outside the window or one that
+    lacks a variable the model needs."""
+    needed = champ.forecaster.weather_variables
+    first, last = win.dates[0].date(), win.dates[-1].date()
+    requested: Scenario = {}
+    for i, day in enumerate(weather):
+        d = day["date"]
+        if not first <= d <= last:
+            raise InvalidInput(
+                ("weather", i, "date"),
+                f"weather day {d} is outside the forecast days {first}..{last}",
+            )
+        for var in needed:
+            if day.get(var) is None:
+                raise InvalidInput(
+                    ("weather", i, var),
+                    f"weather day {d} lacks '{var}', which the {champ.target} model "
+                    f"needs (it uses {', '.join(needed)})",
+                    kind="missing",
+                )
+        requested[d] = {v: float(day[v]) for v in needed}
+    return requested
+
+
+def _predict(
+    model: Model,
+    win: Window,
+    weather: FutureWeather,
+    n_samples: int,
+    rng: np.random.Generator,
+    scenario: bool,
+) -> Forecast:
+    """The model's paths over the window's asked days: the gap days from the origin to the
+    start are simulated, then dropped. A model refusing its input is InvalidInput on the
+    scenario's weather, or else on `start`."""
+    try:
+        full = model.predict(win.total, weather if model.uses_weather else None, n_samples, rng)
+    except InputError as exc:
+        raise InvalidInput(("weather",) if scenario else ("start",), str(exc)) from exc
+    sl = slice(win.lead, win.total)
+    return Forecast(full.dates[sl], full.samples[:, sl], full.target, full.model)
+
+
 def _data_as_of(champ: Champion, obs: Observed | None) -> date:
+    """The last day known when the forecast was issued: observed, or fitted on."""
     last_fit = champ.last_fit_date
     return last_fit if obs is None else max(obs.last_date, last_fit)

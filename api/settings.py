@@ -1,23 +1,25 @@
-"""Typed service settings read from CROSSINGS_* environment variables (and MLFLOW_TRACKING_URI)."""
+"""Typed service settings read from CROSSINGS_* environment variables (and MLFLOW_TRACKING_URI).
+
+They extend the library's `Settings` (where data lives), so the CLI and the API read the one
+declaration of each shared variable, such as CROSSINGS_DATA_DIR.
+"""
 
 from __future__ import annotations
 
 from functools import lru_cache
-from pathlib import Path
 
 from pydantic import AliasChoices, Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from forecasting.adapters.open_meteo import STRAIT_OF_DOVER
+from forecasting.contract import CHAMPION_ALIAS, REGISTERED_MODEL_PREFIX, TARGETS, registered_name
+from forecasting.providers.open_meteo import STRAIT_OF_DOVER
+from forecasting.settings import Settings
 
 
-class ApiSettings(BaseSettings):
+class ApiSettings(Settings):
     """Everything the API reads from the environment. Every field can be set as
-    CROSSINGS_<FIELD> (case-insensitive); the registry comes from MLFLOW_TRACKING_URI."""
+    CROSSINGS_<FIELD> (case-insensitive); the registry comes from MLFLOW_TRACKING_URI.
+    `data_dir` (and `source_dir`) come from the base `Settings`."""
 
-    model_config = SettingsConfigDict(env_prefix="CROSSINGS_", extra="ignore")
-
-    data_dir: Path = Field(default=Path("data/processed"), description="Tables written by ingest.")
     admin_token: str = Field(
         default="", description="Bearer token for /v1/admin/*; empty disables."
     )
@@ -31,10 +33,12 @@ class ApiSettings(BaseSettings):
         description="MLflow tracking/registry URI, the same default as training.",
     )
     model_name_prefix: str = Field(
-        default="channel-crossings", description="Registered models are <prefix>-<target>."
+        default=REGISTERED_MODEL_PREFIX, description="Registered models are <prefix>-<target>."
     )
-    champion_alias: str = "champion"
-    targets: tuple[str, ...] = Field(default=("people", "boats"), description="Targets to serve.")
+    champion_alias: str = Field(
+        default=CHAMPION_ALIAS, description="The registry alias of the model to serve."
+    )
+    targets: tuple[str, ...] = Field(default=TARGETS, description="Targets to serve.")
     poll_seconds: float = Field(default=60.0, ge=0, description="Alias poll interval; 0 disables.")
     stale_after_seconds: float = Field(
         default=0.0,
@@ -72,7 +76,7 @@ class ApiSettings(BaseSettings):
 
     def registered_name(self, target: str) -> str:
         """The registered model name for a target, e.g. channel-crossings-people."""
-        return f"{self.model_name_prefix}-{target}"
+        return registered_name(target, self.model_name_prefix)
 
     @property
     def stale_after(self) -> float:

@@ -1,22 +1,24 @@
-"""The `crossings` command line: ingest, backtest, train, retrain, serve."""
+"""The `crossings` command line: ingest, backtest, train, retrain, serve.
+
+Parsing and checking the flags only (each message names its flag); what is printed lives in
+`forecasting.cli_output`, the work in the library.
+"""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
+from forecasting import cli_output as output
+from forecasting.contract import DEFAULT_HORIZON, MAX_HORIZON, MIN_HORIZON
 from forecasting.errors import ConfigError, InputError
 from forecasting.settings import default_arrivals_file, default_weather_file, get_settings
 
 if TYPE_CHECKING:
     import pandas as pd
-    from rich.progress import Progress
 
     from forecasting.evaluation.backtest import BacktestConfig
 
@@ -25,14 +27,13 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-console = Console()
-err_console = Console(stderr=True)
+EXIT_CONFIG, EXIT_LOCKED, EXIT_TRACKING = 2, 3, 4
 
 
 def fail(exc: Exception) -> typer.Exit:
     """Print a one-line error and return the exit to raise."""
-    err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
-    return typer.Exit(code=2)
+    output.print_error(exc)
+    return typer.Exit(code=EXIT_CONFIG)
 
 
 @app.callback()
@@ -62,6 +63,9 @@ WeatherOpt = Annotated[
         "Default: $CROSSINGS_SOURCE_DIR/knmi/etmgeg_*.txt.",
     ),
 ]
+SourceOpt = Annotated[
+    Path | None, typer.Option("--source", help="Folder with home-office/ and knmi/.")
+]
 
 
 def resolve_sources(
@@ -77,9 +81,7 @@ def ingest(
     arrivals: ArrivalsOpt = None,
     weather: WeatherOpt = None,
     out: Annotated[Path | None, typer.Option("--out", help="Output folder.")] = None,
-    source: Annotated[
-        Path | None, typer.Option("--source", help="Folder with home-office/ and knmi/.")
-    ] = None,
+    source: SourceOpt = None,
 ) -> None:
     """Validate the official files and write canonical Parquet tables plus a manifest."""
     from forecasting.ingest import ingest as run_ingest
@@ -90,31 +92,10 @@ def ingest(
         result = run_ingest(arrivals_path, weather_path, out_dir)
     except InputError as exc:
         raise fail(exc) from exc
-    src = result.manifest["sources"]
-    table = Table(title=f"Ingested into {out_dir}" + ("" if result.changed else " (unchanged)"))
-    for col in ("table", "source", "vintage", "first", "last", "rows"):
-        table.add_column(col)
-    a, w = src["arrivals"], src["weather"]
-    table.add_row(
-        "arrivals",
-        Path(a["path"]).name,
-        a["vintage"],
-        a["first_date"],
-        a["last_date"],
-        str(a["rows"]),
-    )
-    table.add_row(
-        "weather", w["source"], w["vintage"], w["first_date"], w["last_date"], str(w["rows"])
-    )
-    console.print(table)
-    people = result.arrivals
-    last365 = people.tail(365)
-    console.print(
-        f"Last 365 days: {int(last365['people'].sum()):,} people in "
-        f"{int(last365['boats'].sum()):,} boats; "
-        f"{(last365['people'] > 0).mean():.0%} crossing days. "
-        f"Weather: {w['location']}."
-    )
+    output.print_ingest(result, out_dir)
+
+
+# -- backtest --------------------------------------------------------------------------
 
 
 @app.command()
@@ -127,7 +108,9 @@ def backtest(
     start: Annotated[str, typer.Option("--start", help="First origin, YYYY-MM-DD.")] = "2025-01-06",
     end: Annotated[str, typer.Option("--end", help="Last origin, YYYY-MM-DD.")] = "2026-05-07",
     step: Annotated[int, typer.Option("--step", help="Days between origins.")] = 7,
-    horizon: Annotated[int, typer.Option("--horizon", help="Days ahead, 1-14.")] = 7,
+    horizon: Annotated[
+        int, typer.Option("--horizon", help=f"Days ahead, {MIN_HORIZON}-{MAX_HORIZON}.")
+    ] = DEFAULT_HORIZON,
     target: Annotated[str, typer.Option("--target", help="people or boats.")] = "people",
     weather_mode: Annotated[
         str, typer.Option("--weather-mode", help="observed, forecast or climatology.")
@@ -143,10 +126,8 @@ def backtest(
     ] = None,
 ) -> None:
     """Rolling-origin backtest with an expanding window; metrics per model."""
-    import json
-
     from forecasting.adapters import read_arrivals, read_weather
-    from forecasting.evaluation.backtest import JSON_METRICS, BacktestConfig, run_backtest
+    from forecasting.evaluation.backtest import BacktestConfig, run_backtest
     from forecasting.models import parse_model_list
 
     try:
@@ -162,41 +143,24 @@ def backtest(
             seed=seed,
             n_jobs=jobs,
         )
+        _check_flags(cfg)
         arrivals_path, weather_path = resolve_sources(arrivals, weather)
         a, w = read_arrivals(arrivals_path), read_weather(weather_path)
-        with _progress(f"backtest {len(cfg.origins)} origins") as advance:
+        _check_window(a, cfg)
+        with output.progress(f"backtest {len(cfg.origins)} origins") as advance:
             result = run_backtest(a, w, cfg, progress=advance)
     except (InputError, ConfigError) as exc:
         raise fail(exc) from exc
     summary = result.summary().set_index("model")
     if out is not None:
         result.rows.to_parquet(out, index=False)
-    if not as_json:
-        _print_summary(summary, cfg)
-        return
-    payload = {
-        "models": {
-            name: {k: _jsonable(row[k]) for k in JSON_METRICS} for name, row in summary.iterrows()
-        },
-        "origins": len(cfg.origins),
-        "horizon": cfg.horizon,
-        "target": cfg.target,
-        "weather_mode": weather_mode,
-    }
-    typer.echo(json.dumps(payload))
+    if as_json:
+        typer.echo(output.backtest_json(summary, cfg, weather_mode))
+    else:
+        output.print_backtest(summary, cfg)
 
 
-def _jsonable(v: object) -> object:
-    import numpy as np
-
-    if isinstance(v, np.integer):
-        return int(v)
-    if isinstance(v, np.floating):
-        return None if np.isnan(v) else round(float(v), 6)
-    return v
-
-
-def _parse_day(text: str, flag: str) -> object:
+def _parse_day(text: str, flag: str) -> pd.Timestamp:
     import pandas as pd
 
     try:
@@ -205,59 +169,62 @@ def _parse_day(text: str, flag: str) -> object:
         raise ConfigError(f"{flag} '{text}' is not a date; use YYYY-MM-DD") from exc
 
 
-def _print_summary(summary: pd.DataFrame, cfg: BacktestConfig) -> None:
-    table = Table(title=f"Backtest: {cfg.target}, {len(cfg.origins)} origins")
-    cols = [
-        "crps",
-        "wis",
-        "mae",
-        "mase",
-        "coverage_80",
-        "coverage_95",
-        "brier",
-        "fit_seconds_median",
-    ]
-    table.add_column("model")
-    for c in cols:
-        table.add_column(c, justify="right")
-    for name, row in summary.sort_values("crps").iterrows():
-        table.add_row(str(name), *(f"{row[c]:.3f}" for c in cols))
-    console.print(table)
+def _flag_message(field: str, cfg: BacktestConfig) -> str | None:
+    """The backtest rule on `field` worded with its flag (None for fields without one)."""
+    from forecasting.contract import MAX_HORIZON, MIN_HORIZON, TARGETS, WEATHER_MODES
+    from forecasting.evaluation.backtest import MIN_SAMPLES
+
+    messages = {
+        "start": lambda: f"--start {cfg.start.date()} is after --end {cfg.end.date()}; swap them",
+        "horizon": lambda: (
+            f"--horizon must be between {MIN_HORIZON} and {MAX_HORIZON}, got {cfg.horizon}"
+        ),
+        "step": lambda: f"--step must be at least 1 day, got {cfg.step}",
+        "n_samples": lambda: f"--samples must be at least {MIN_SAMPLES}, got {cfg.n_samples}",
+        "target": lambda: f"--target must be one of {', '.join(TARGETS)}",
+        "weather_modes": lambda: (
+            f"--weather-mode must be one of {', '.join(WEATHER_MODES)}, "
+            f"got {cfg.weather_modes[0]!r}"
+        ),
+    }
+    return messages[field]() if field in messages else None
 
 
-def _progress_bar() -> Progress:
-    """A transient rich progress bar on stderr, shown only on a terminal."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+def _check_flags(cfg: BacktestConfig) -> None:
+    """The backtest's own rules, in its order; each message names the flag."""
+    from forecasting.evaluation.backtest import BadValue, check_config
 
-    return Progress(
-        "[progress.description]{task.description}",
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err_console,
-        transient=True,
-        disable=not err_console.is_terminal,
+    try:
+        check_config(cfg)
+    except BadValue as exc:
+        raise ConfigError(_flag_message(exc.field, cfg) or str(exc)) from exc
+
+
+def _check_window(arrivals: pd.DataFrame, cfg: BacktestConfig) -> None:
+    """The backtest's rules on the arrivals, worded with the flag to change."""
+    from forecasting import schema
+    from forecasting.evaluation.backtest import (
+        MIN_HISTORY_DAYS,
+        latest_origin,
+        missing_actuals,
+        short_history,
     )
 
+    first, last = arrivals[schema.DATE].iloc[0], arrivals[schema.DATE].iloc[-1]
+    if (needed := missing_actuals(arrivals, cfg.origins[-1], cfg.horizon)) is not None:
+        raise InputError(
+            f"the last origin needs actuals up to {needed.date()}, but arrivals end {last.date()}",
+            hint=f"Move --end to {latest_origin(arrivals, cfg.horizon).date()} or earlier",
+        )
+    if short_history(arrivals, cfg.origins[0]):
+        raise InputError(
+            f"--start {cfg.start.date()} leaves under {MIN_HISTORY_DAYS} days of history "
+            f"(arrivals start {first.date()})",
+            hint="Start the backtest later",
+        )
 
-class _progress:
-    """A rich progress bar on a terminal (stderr); silent otherwise."""
 
-    def __init__(self, description: str) -> None:
-        self._bar = _progress_bar()
-        self._description = description
-
-    def __enter__(self) -> Callable[[int, int], None]:
-        self._bar.start()
-        task = self._bar.add_task(self._description, total=None)
-
-        def advance(done: int, total: int) -> None:
-            self._bar.update(task, completed=done, total=total)
-
-        return advance
-
-    def __exit__(self, *exc: object) -> None:
-        self._bar.stop()
+# -- serve -----------------------------------------------------------------------------
 
 
 @app.command()
@@ -291,14 +258,6 @@ def serve(
     )
 
 
-def run() -> None:  # pragma: no cover - console entry point
-    """Entry point that maps config errors to a clean exit."""
-    try:
-        app()
-    except ConfigError as exc:
-        raise SystemExit(str(exc)) from exc
-
-
 # -- train and retrain (MLflow lifecycle) ------------------------------------------------
 
 ConfigOpt = Annotated[
@@ -319,68 +278,6 @@ TrackingOpt = Annotated[
         "with artifacts in ./mlartifacts.",
     ),
 ]
-EXIT_CONFIG, EXIT_LOCKED, EXIT_TRACKING = 2, 3, 4
-
-
-class _StageProgress:
-    """A rich progress bar whose description follows the job's stage (stderr, terminals)."""
-
-    def __init__(self) -> None:
-        self._bar = _progress_bar()
-        self._task = self._bar.add_task("starting", total=None)
-
-    def __enter__(self) -> Callable[[str, int, int], None]:
-        self._bar.start()
-
-        def update(stage: str, done: int, total: int) -> None:
-            self._bar.update(self._task, description=stage, completed=done, total=total)
-
-        return update
-
-    def __exit__(self, *exc: object) -> None:
-        self._bar.stop()
-
-
-def _print_train_result(result: object) -> None:
-    from forecasting.training.job import TrainResult
-
-    assert isinstance(result, TrainResult)
-    mode, metric = result.gate_weather_mode, result.gate_metric
-    keys = ("crps", "mae", "coverage_80", "brier")
-    for target, tr in result.targets.items():
-        table = Table(
-            title=f"{result.experiment_name}: {target} (backtest, {mode} weather)",
-        )
-        table.add_column("model")
-        table.add_column(f"gate: {metric}", justify="right")
-        for key in keys:
-            table.add_column(key, justify="right")
-        for run in sorted(tr.runs, key=lambda r: r.gate_score):
-            cells = [f"{run.metrics.get(f'{mode}/{k}', float('nan')):.3f}" for k in keys]
-            name = f"[bold]{run.model}[/] (winner)" if run.model == tr.winner else run.model
-            table.add_row(name, f"{run.gate_score:.3f}", *cells)
-        console.print(table)
-        d = tr.decision
-        if d is not None:
-            versus = (
-                f"; champion v{d.champion_version}: {d.champion_score:.3f}"
-                if d.champion_version and d.champion_score is not None
-                else ""
-            )
-            console.print(
-                f"{d.registered_name} v{d.version} → [bold]{d.alias}[/] ({d.reason}{versus})",
-                highlight=False,
-            )
-    from forecasting.tracking import DEFAULT_TRACKING_URI
-
-    if result.tracking_uri == DEFAULT_TRACKING_URI:
-        console.print(
-            f"Runs in {result.tracking_uri}: see them with "
-            f"`mlflow ui --backend-store-uri {result.tracking_uri}`",
-            highlight=False,
-        )
-    else:
-        console.print(f"Runs in {result.tracking_uri}", highlight=False)
 
 
 @app.command()
@@ -400,11 +297,11 @@ def train(
     data_dir = data or get_settings().data_dir
     try:
         cfg = load_config(config)
-        with _StageProgress() as update:
+        with output.stage_progress() as update:
             result = run_train(cfg, data_dir, tracking_uri=tracking_uri, progress=update)
     except Exception as exc:
         raise _job_exit(exc) from exc
-    _print_train_result(result)
+    output.print_train_result(result)
 
 
 def _job_exit(exc: Exception) -> typer.Exit:
@@ -415,13 +312,15 @@ def _job_exit(exc: Exception) -> typer.Exit:
     if isinstance(exc, ConfigError | InputError):
         return fail(exc)
     if isinstance(exc, RetrainLocked):
-        fail(exc)
+        output.print_error(exc)
         return typer.Exit(EXIT_LOCKED)
     if isinstance(exc, TrackingUnavailable):
-        fail(exc)
+        output.print_error(exc)
         return typer.Exit(EXIT_TRACKING)
     if type(exc).__module__.startswith(("mlflow", "requests", "sqlalchemy")):
-        fail(RuntimeError(f"MLflow failed: {exc}. No alias was moved by the failed step."))
+        output.print_error(
+            RuntimeError(f"MLflow failed: {exc}. No alias was moved by the failed step.")
+        )
         return typer.Exit(EXIT_TRACKING)
     raise exc
 
@@ -429,9 +328,7 @@ def _job_exit(exc: Exception) -> typer.Exit:
 @app.command()
 def retrain(
     config: ConfigOpt = Path("experiments/default.yaml"),
-    source: Annotated[
-        Path | None, typer.Option("--source", help="Folder with home-office/ and knmi/.")
-    ] = None,
+    source: SourceOpt = None,
     arrivals: ArrivalsOpt = None,
     weather: WeatherOpt = None,
     data: DataOpt = None,
@@ -452,7 +349,7 @@ def retrain(
     arrivals_path, weather_path = resolve_sources(arrivals, weather, source)
     data_dir = data or get_settings().data_dir
     try:
-        with _StageProgress() as update:
+        with output.stage_progress() as update:
             outcome = run_retrain(
                 config,
                 arrivals_path,
@@ -464,9 +361,7 @@ def retrain(
             )
     except Exception as exc:
         raise _job_exit(exc) from exc
-    if outcome.status == "skipped":
-        console.print(f"Nothing new: {outcome.reason}.", highlight=False)
-        return
-    console.print(f"Retrained: {outcome.reason}.", highlight=False)
-    assert outcome.train is not None
-    _print_train_result(outcome.train)
+    output.print_retrain(outcome)
+
+
+__all__ = ["app", "resolve_sources"]

@@ -66,6 +66,4 @@ def check_horizon(horizon: int) -> None:
     """Raise ValueError unless MIN_HORIZON ≤ horizon ≤ MAX_HORIZON (the core's own check;
     edges word their own messages)."""
     if not MIN_HORIZON <= horizon <= MAX_HORIZON:
-        raise ValueError(
-            f"horizon must be between {MIN_HORIZON} and {MAX_HORIZON} days, got {horizon}"
-        )
+        raise ValueError(f"horizon must be between {MIN_HORIZON} and {MAX_HORIZON}, got {horizon}")

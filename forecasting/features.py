@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from forecasting import schema
+from forecasting.weather.fill import fill_gaps
 
 # Weather columns the weather-aware features use, in SI units.
 CORE_WEATHER: Final = (
@@ -29,10 +30,8 @@ CALM_MS: Final = 2.5
 
 
 def fill_weather(weather: pd.DataFrame, columns: tuple[str, ...] = CORE_WEATHER) -> pd.DataFrame:
-    """Weather indexed by date with short gaps filled (forward, then the column median)."""
-    w = weather.set_index(schema.DATE).loc[:, list(columns)].astype(float)
-    w = w.ffill(limit=3)
-    return w.fillna(w.median())
+    """Weather indexed by date with short gaps filled (`forecasting.weather.fill_gaps`)."""
+    return fill_gaps(weather.set_index(schema.DATE), columns)
 
 
 def fourier(day_of_year: np.ndarray, harmonics: int = 2) -> np.ndarray:

@@ -9,7 +9,8 @@ from typing import Final
 import numpy as np
 import pandas as pd
 
-from forecasting.schema import DATE, TARGETS
+from forecasting.contract import DEFAULT_LEVELS_PCT, TARGETS, hi_col, lo_col
+from forecasting.schema import DATE
 
 # numpy quantile method shared by Forecast and the metrics: the generalised inverse of the
 # empirical CDF, so every quantile is one of the sample values (integer paths give integer
@@ -169,7 +170,7 @@ class Forecast:
         lo, hi = sample_quantiles(self.total_samples(), interval_probs(level_pct))
         return lo.item(), hi.item()
 
-    def to_frame(self, levels_pct: Sequence[float] = (50, 80, 95)) -> pd.DataFrame:
+    def to_frame(self, levels_pct: Sequence[float] = DEFAULT_LEVELS_PCT) -> pd.DataFrame:
         """Long frame, one row per day (Nixtla style).
 
         Columns: ``date, model, median, mean, p_any`` then ``lo-L, hi-L`` for each level L.
@@ -185,9 +186,8 @@ class Forecast:
         )
         for level in levels_pct:
             lo, hi = self.interval(level)
-            name = f"{level:g}"
-            out[f"lo-{name}"] = lo
-            out[f"hi-{name}"] = hi
+            out[lo_col(level)] = lo
+            out[hi_col(level)] = hi
         return out
 
     def is_nonnegative_integer(self) -> bool:

@@ -17,7 +17,6 @@ BOATS: Final = "boats"
 UNCONTROLLED: Final = "uncontrolled_landing_boats"
 REVISED: Final = "revised"
 ARRIVALS_COLUMNS: Final = (DATE, PEOPLE, BOATS, UNCONTROLLED, REVISED)
-TARGETS: Final = (PEOPLE, BOATS)
 
 # Weather: one row per day, SI units.
 WEATHER_COLUMNS: Final = (

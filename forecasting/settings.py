@@ -1,10 +1,15 @@
-"""Typed settings read from CROSSINGS_* environment variables (pydantic-settings)."""
+"""Typed settings read from CROSSINGS_* environment variables (pydantic-settings).
+
+`Settings` holds where data lives and is the base of the API's settings
+(`api.settings.ApiSettings`), so each CROSSINGS_* variable is declared once.
+"""
 
 from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -13,8 +18,10 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="CROSSINGS_", extra="ignore")
 
-    source_dir: Path = Path("../shared/data")
-    data_dir: Path = Path("data/processed")
+    source_dir: Path = Field(
+        default=Path("../shared/data"), description="Raw source files read by ingest."
+    )
+    data_dir: Path = Field(default=Path("data/processed"), description="Tables written by ingest.")
 
 
 @lru_cache

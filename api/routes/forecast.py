@@ -19,6 +19,7 @@ from api.deps import (
     StartQuery,
     ThresholdsDep,
 )
+from api.issued import Issued
 from api.schemas import (
     ExceedanceResponse,
     ForecastResponse,
@@ -26,7 +27,8 @@ from api.schemas import (
     ScenarioRequest,
     ValidationErrorResponse,
 )
-from api.service import ForecastService, Issued
+from api.service import ForecastService
+from forecasting.contract import DEFAULT_HORIZON
 
 router = APIRouter(prefix="/v1/forecast", tags=["forecast"])
 
@@ -73,7 +75,7 @@ async def get_forecast(
     service: ServiceDep,
     champion: ModelDep,
     levels: LevelsDep,
-    horizon: HorizonQuery = 7,
+    horizon: HorizonQuery = DEFAULT_HORIZON,
     start: StartQuery = None,
 ) -> Response:
     """Daily median, mean, P(any crossing) and bands, plus the total over the horizon.
@@ -115,7 +117,7 @@ async def get_exceedance(
     service: ServiceDep,
     champion: ModelDep,
     thresholds: ThresholdsDep,
-    horizon: HorizonQuery = 7,
+    horizon: HorizonQuery = DEFAULT_HORIZON,
     start: StartQuery = None,
 ) -> ExceedanceResponse:
     """For each day and each threshold k, the probability that the count reaches k, from the

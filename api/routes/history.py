@@ -9,6 +9,7 @@ import pandas as pd
 from fastapi import APIRouter, Query
 
 from api.deps import ServiceDep
+from api.errors import FieldError
 from api.schemas import (
     HistoryDay,
     HistoryResponse,
@@ -16,7 +17,7 @@ from api.schemas import (
     MessageResponse,
     ValidationErrorResponse,
 )
-from api.service import FieldError
+from api.service import NotReady
 from forecasting import schema
 
 router = APIRouter(prefix="/v1/history", tags=["history"])
@@ -49,8 +50,6 @@ def get_history(
     """Daily people and boats as published by the Home Office, between `from` and `to`."""
     obs = service.observed.get()
     if obs is None:
-        from api.service import NotReady
-
         raise NotReady(f"no observed data loaded from {service.settings.data_dir}")
     end = to or obs.last_date
     first = from_ or (end - timedelta(days=DEFAULT_DAYS - 1))

@@ -14,9 +14,9 @@ from api.schemas import (
     IssuedResponse,
     MessageResponse,
     ModelRef,
-    Target,
     ValidationErrorResponse,
 )
+from forecasting.contract import Target
 
 router = APIRouter(prefix="/v1/forecasts", tags=["archive"])
 

@@ -8,7 +8,8 @@ import pandas as pd
 from fastapi import APIRouter, Query
 
 from api.deps import StoreDep
-from api.schemas import ChampionInfo, ModelResponse, Target, ValidationErrorResponse
+from api.schemas import ChampionInfo, ModelResponse, ValidationErrorResponse
+from forecasting.contract import Target
 
 router = APIRouter(prefix="/v1/model", tags=["model"])
 

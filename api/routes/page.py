@@ -1,4 +1,4 @@
-"""GET /: the planner page (fan chart of the next 7 days, P(crossing) per day, a table)."""
+"""GET /: the planner page (fan chart of the next days, P(crossing) per day, a table)."""
 
 from __future__ import annotations
 
@@ -9,23 +9,22 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
 
 from api.deps import ServiceDep
-from api.page import render_page
-from api.service import FieldError, ForecastService, NotReady
+from api.page import PAGE_DAYS, PAGE_LEVELS, render_page
+from api.service import ForecastService, InvalidInput, NotReady
 from forecasting.weather.serving import WeatherUnavailable
 
 router = APIRouter(tags=["page"])
 
-PAGE_LEVELS = (50.0, 80.0, 95.0)
-
 
 def _page_data(service: ForecastService) -> dict[str, Any]:
+    """Each target's default forecast as a response dict, or {"error": message}."""
     data: dict[str, Any] = {}
     for target in service.store.targets:
         try:
             champ = service.champion(target)
-            issued = service.default_forecast(champ, None, 7)
+            issued = service.default_forecast(champ, None, PAGE_DAYS)
             data[target] = issued.payload(PAGE_LEVELS)
-        except (FieldError, NotReady, WeatherUnavailable) as exc:
+        except (InvalidInput, NotReady, WeatherUnavailable) as exc:
             data[target] = {"error": str(exc)}
     return data
 

@@ -77,6 +77,35 @@ def read_etmgeg(path: str | Path) -> pd.DataFrame:
     except FileNotFoundError as exc:
         raise InputError("does not exist", path=path, hint="Check the path") from exc
     lines = text.splitlines()
+    raw, h = _raw_rows(lines, path)
+    dates = pd.to_datetime(raw["YYYYMMDD"].str.strip(), format="%Y%m%d", errors="coerce")
+    if dates.isna().any():
+        row = dates.index[dates.isna()][0]
+        raise InputError(
+            f"'{raw.loc[row, 'YYYYMMDD']}' is not a date", path=path, row=row, column="YYYYMMDD"
+        )
+    stations = raw["STN"].str.strip().unique()
+    if len(stations) != 1:
+        raise InputError(
+            f"holds several stations ({', '.join(stations)})",
+            path=path,
+            column="STN",
+            hint="Download one station per file",
+        )
+    out = _si_values(raw, dates, path)
+    stn = int(stations[0])
+    meta = _station_meta("\n".join(lines[:h]), stn)
+    out.attrs = {
+        schema.ATTR_SOURCE: f"KNMI etmgeg station {stn}" + (f" {meta[0]}" if meta else ""),
+        schema.ATTR_LOCATION: f"{meta[1]:.2f}N {meta[2]:.2f}E" if meta else "unknown",
+    }
+    result = schema.validate_weather(out, path=path)
+    log.info("read %d daily weather rows from %s", len(result), path)
+    return result
+
+
+def _raw_rows(lines: list[str], path: Path) -> tuple[pd.DataFrame, int]:
+    """The data rows as strings, indexed by file line number, and the header's line index."""
     try:
         h = next(i for i, line in enumerate(lines) if line.startswith(HEADER_PREFIX))
     except StopIteration as exc:
@@ -97,20 +126,11 @@ def read_etmgeg(path: str | Path) -> pd.DataFrame:
     except pd.errors.ParserError as exc:
         raise InputError(f"malformed data rows ({exc})", path=path) from exc
     raw.index = raw.index + h + 2  # file line numbers
-    dates = pd.to_datetime(raw["YYYYMMDD"].str.strip(), format="%Y%m%d", errors="coerce")
-    if dates.isna().any():
-        row = dates.index[dates.isna()][0]
-        raise InputError(
-            f"'{raw.loc[row, 'YYYYMMDD']}' is not a date", path=path, row=row, column="YYYYMMDD"
-        )
-    stations = raw["STN"].str.strip().unique()
-    if len(stations) != 1:
-        raise InputError(
-            f"holds several stations ({', '.join(stations)})",
-            path=path,
-            column="STN",
-            hint="Download one station per file",
-        )
+    return raw, h
+
+
+def _si_values(raw: pd.DataFrame, dates: pd.Series, path: Path) -> pd.DataFrame:
+    """The canonical columns in SI units, trimmed to the days that have any observation."""
     out = pd.DataFrame({schema.DATE: dates})
     for field, (canon, scale) in _FIELDS.items():
         if field not in raw.columns:
@@ -133,13 +153,4 @@ def read_etmgeg(path: str | Path) -> pd.DataFrame:
     if not has_data.any():
         raise InputError("holds no observations", path=path)
     first, last = np.flatnonzero(has_data)[[0, -1]]
-    out = out.iloc[first : last + 1]
-    stn = int(stations[0])
-    meta = _station_meta("\n".join(lines[:h]), stn)
-    out.attrs = {
-        schema.ATTR_SOURCE: f"KNMI etmgeg station {stn}" + (f" {meta[0]}" if meta else ""),
-        schema.ATTR_LOCATION: f"{meta[1]:.2f}N {meta[2]:.2f}E" if meta else "unknown",
-    }
-    result = schema.validate_weather(out, path=path)
-    log.info("read %d daily weather rows from %s", len(result), path)
-    return result
+    return out.iloc[first : last + 1]

@@ -1,9 +1,9 @@
-"""Adapter and HTTP client for Open-Meteo (https://open-meteo.com) weather data.
+"""Adapter for Open-Meteo (https://open-meteo.com) weather JSON: the file format only.
 
 `parse_open_meteo` turns a JSON response of the forecast API (api.open-meteo.com/v1/forecast)
 or the historical archive API (archive-api.open-meteo.com/v1/archive) into the canonical daily
-weather table of `forecasting.schema`; `OpenMeteoClient` fetches such responses over HTTP with
-timeouts and bounded retries.
+weather table of `forecasting.schema`. Fetching such responses over HTTP is the job of
+`forecasting.providers.open_meteo.OpenMeteoClient`.
 
 Time zones: Open-Meteo resolves the requested `timezone` to a single UTC offset for the whole
 response (the offset valid when the request is made; it does not switch at daylight-saving
@@ -15,29 +15,16 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
-from types import TracebackType
 from typing import Any, Final, Literal
 
-import httpx
 import numpy as np
 import pandas as pd
-from tenacity import (
-    RetryCallState,
-    Retrying,
-    retry_if_exception_type,
-    stop_after_attempt,
-    wait_exponential,
-)
 
 from forecasting import schema
-from forecasting.errors import ConfigError, InputError
+from forecasting.errors import InputError
 
 logger = logging.getLogger(__name__)
-
-# Default point: mid-Strait of Dover (latitude, longitude).
-STRAIT_OF_DOVER: Final = (51.0, 1.5)
 
 SOURCE_ARCHIVE: Final = "open-meteo-archive"
 SOURCE_FORECAST: Final = "open-meteo-forecast"
@@ -126,18 +113,6 @@ DEFAULT_UNITS: Final[dict[str, str]] = {
     "length": "m",
 }
 
-# Daily variables the client requests (visibility_mean is redundant next to visibility_min).
-FORECAST_DAILY: Final[tuple[str, ...]] = tuple(
-    dict.fromkeys(f.name for f in FIELDS if f.block == "daily" and f.name != "visibility_mean")
-)
-# ERA5, behind the archive API, has no visibility.
-ARCHIVE_DAILY: Final[tuple[str, ...]] = tuple(n for n in FORECAST_DAILY if "visibility" not in n)
-MAX_FORECAST_DAYS: Final = 16
-
-
-class WeatherProviderError(RuntimeError):
-    """The weather provider could not deliver usable data; the message names the URL."""
-
 
 # --------------------------------------------------------------------------- parsing
 
@@ -156,6 +131,28 @@ def parse_open_meteo(
     `path` names the origin in error messages; `source` overrides the `attrs["source"]` value,
     which is otherwise guessed from `path` when it is an Open-Meteo URL.
     """
+    payload = _checked_payload(payload, path)
+    blocks = {b: _read_block(payload, b, path) for b in ("daily", "hourly") if b in payload}
+    if not blocks:
+        raise InputError(
+            "no 'daily' or 'hourly' block",
+            path=path,
+            hint="Request daily=... or hourly=... variables from Open-Meteo",
+        )
+    frame = pd.concat(_daily_columns(blocks, path), axis=1, sort=True)  # outer join on the date
+    frame.index.name = schema.DATE
+    frame = frame.reset_index()
+    frame.attrs = {
+        schema.ATTR_SOURCE: source or _guess_source(path),
+        schema.ATTR_LOCATION: _location(payload),
+    }
+    result = schema.validate_weather(frame, path=path)
+    logger.debug("parsed %d days of Open-Meteo weather from %s", len(result), path)
+    return result
+
+
+def _checked_payload(payload: object, path: object) -> dict[str, Any]:
+    """The payload as a JSON object, or an InputError when it is not one or reports an error."""
     if not isinstance(payload, dict):
         raise InputError(
             f"expected a JSON object, got {type(payload).__name__}",
@@ -169,13 +166,14 @@ def parse_open_meteo(
             column="reason",
             hint="Check the request parameters (variable names, dates, coordinates)",
         )
-    blocks = {b: _read_block(payload, b, path) for b in ("daily", "hourly") if b in payload}
-    if not blocks:
-        raise InputError(
-            "no 'daily' or 'hourly' block",
-            path=path,
-            hint="Request daily=... or hourly=... variables from Open-Meteo",
-        )
+    return payload
+
+
+_Blocks = dict[Block, tuple[pd.DatetimeIndex, dict[str, np.ndarray], dict[str, str]]]
+
+
+def _daily_columns(blocks: _Blocks, path: object) -> dict[str, pd.Series]:
+    """One daily series per canonical column, the first field of FIELDS present winning."""
     hourly_days = _full_days(blocks["hourly"][0]) if "hourly" in blocks else None
     if hourly_days is not None and hourly_days.empty and "daily" not in blocks:
         raise InputError(
@@ -183,7 +181,6 @@ def parse_open_meteo(
             path=path,
             column="hourly.time",
         )
-
     columns: dict[str, pd.Series] = {}
     for field in FIELDS:
         if field.column in columns or field.block not in blocks:
@@ -204,17 +201,7 @@ def parse_open_meteo(
             path=path,
             hint=f"Expected some of {sorted({f.name for f in FIELDS})}",
         )
-
-    frame = pd.concat(columns, axis=1, sort=True)  # outer join on the date
-    frame.index.name = schema.DATE
-    frame = frame.reset_index()
-    frame.attrs = {
-        schema.ATTR_SOURCE: source or _guess_source(path),
-        schema.ATTR_LOCATION: _location(payload),
-    }
-    result = schema.validate_weather(frame, path=path)
-    logger.debug("parsed %d days of Open-Meteo weather from %s", len(result), path)
-    return result
+    return columns
 
 
 def load_open_meteo_json(path: str | Path) -> pd.DataFrame:
@@ -374,174 +361,3 @@ def _location(payload: dict[str, Any]) -> str:
     if not isinstance(lat, int | float) or not isinstance(lon, int | float):
         return "unknown"
     return f"{abs(lat):.2f}{'N' if lat >= 0 else 'S'} {abs(lon):.2f}{'E' if lon >= 0 else 'W'}"
-
-
-# --------------------------------------------------------------------------- HTTP client
-
-
-class _RetryableStatus(Exception):
-    """A 5xx or 429 answer; raised inside the retry loop so tenacity retries it."""
-
-    def __init__(self, response: httpx.Response) -> None:
-        super().__init__(f"HTTP {response.status_code}")
-        self.response = response
-
-
-# Transport failures worth another attempt (timeouts, refused/reset connections, bad framing).
-_RETRY_ON: Final = (
-    httpx.TimeoutException,
-    httpx.NetworkError,
-    httpx.RemoteProtocolError,
-    _RetryableStatus,
-)
-
-
-class OpenMeteoClient:
-    """Small httpx client for the Open-Meteo forecast and archive APIs.
-
-    Requests the daily variables of FIELDS in m/s, °C and mm, with local days in Europe/London.
-    Each request has a `timeout` (seconds, per connect/read/write) and at most `retries`
-    attempts: timeouts, network errors, 5xx and 429 are retried with exponential backoff
-    starting at `backoff` seconds; other 4xx answers fail at once. Failures raise
-    WeatherProviderError naming the URL. A `client` passed in is used as is and not closed.
-    """
-
-    timezone: Final = "Europe/London"
-
-    def __init__(
-        self,
-        base_url: str = "https://api.open-meteo.com",
-        archive_url: str = "https://archive-api.open-meteo.com",
-        timeout: float = 5.0,
-        retries: int = 3,
-        client: httpx.Client | None = None,
-        *,
-        backoff: float = 0.5,
-        max_backoff: float = 8.0,
-    ) -> None:
-        if retries < 1:
-            raise ConfigError(f"retries must be at least 1, got {retries}")
-        if timeout <= 0:
-            raise ConfigError(f"timeout must be positive, got {timeout}")
-        self.forecast_endpoint = base_url.rstrip("/") + "/v1/forecast"
-        self.archive_endpoint = archive_url.rstrip("/") + "/v1/archive"
-        self.timeout = httpx.Timeout(timeout)
-        self.retries = retries
-        self.backoff = backoff
-        self.max_backoff = max_backoff
-        self._owns_client = client is None
-        self._client = client if client is not None else httpx.Client(timeout=self.timeout)
-
-    def forecast(self, lat: float, lon: float, days: int = 7) -> pd.DataFrame:
-        """Daily weather forecast for the next `days` days (1-16), starting today."""
-        if not 1 <= days <= MAX_FORECAST_DAYS:
-            raise ConfigError(f"days must be between 1 and {MAX_FORECAST_DAYS}, got {days}")
-        params = self._params(lat, lon, FORECAST_DAILY) | {"forecast_days": str(days)}
-        return self._fetch(self.forecast_endpoint, params, SOURCE_FORECAST)
-
-    def archive(self, lat: float, lon: float, start: date, end: date) -> pd.DataFrame:
-        """Historical daily weather (ERA5 reanalysis) from `start` to `end`, both included."""
-        if end < start:
-            raise ConfigError(f"end {end} is before start {start}")
-        params = self._params(lat, lon, ARCHIVE_DAILY) | {
-            "start_date": start.isoformat(),
-            "end_date": end.isoformat(),
-        }
-        return self._fetch(self.archive_endpoint, params, SOURCE_ARCHIVE)
-
-    def close(self) -> None:
-        """Close the underlying httpx client if this object created it."""
-        if self._owns_client:
-            self._client.close()
-
-    def __enter__(self) -> OpenMeteoClient:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-    def _params(self, lat: float, lon: float, daily: tuple[str, ...]) -> dict[str, str]:
-        if not (-90 <= lat <= 90 and -180 <= lon <= 180):
-            raise ConfigError(f"coordinates out of range: latitude {lat}, longitude {lon}")
-        return {
-            "latitude": f"{lat:.4f}",
-            "longitude": f"{lon:.4f}",
-            "daily": ",".join(daily),
-            "wind_speed_unit": "ms",
-            "temperature_unit": "celsius",
-            "precipitation_unit": "mm",
-            "timezone": self.timezone,
-        }
-
-    def _fetch(self, url: str, params: dict[str, str], source: str) -> pd.DataFrame:
-        response = self._get(url, params)
-        try:
-            payload = response.json()
-        except ValueError as exc:
-            raise WeatherProviderError(f"{url} returned a body that is not JSON") from exc
-        try:
-            frame = parse_open_meteo(payload, path=url, source=source)
-        except InputError as exc:
-            raise WeatherProviderError(f"{url} returned unusable data: {exc}") from exc
-        logger.info("fetched %d days of weather from %s", len(frame), url)
-        return frame
-
-    def _get(self, url: str, params: dict[str, str]) -> httpx.Response:
-        """GET with bounded retries; returns a 2xx response or raises WeatherProviderError."""
-
-        def attempt() -> httpx.Response:
-            logger.debug("GET %s %s", url, params)
-            response = self._client.get(url, params=params, timeout=self.timeout)
-            if response.status_code == 429 or response.status_code >= 500:
-                raise _RetryableStatus(response)
-            return response
-
-        retrying = Retrying(
-            stop=stop_after_attempt(self.retries),
-            wait=wait_exponential(multiplier=self.backoff, max=self.max_backoff),
-            retry=retry_if_exception_type(_RETRY_ON),
-            before_sleep=self._log_retry,
-            reraise=True,
-        )
-        tries = f"after {self.retries} attempt{'s' if self.retries > 1 else ''}"
-        try:
-            response = retrying(attempt)
-        except _RetryableStatus as exc:
-            raise WeatherProviderError(f"{url} failed {tries}: {_describe(exc.response)}") from exc
-        except httpx.TimeoutException as exc:
-            raise WeatherProviderError(
-                f"{url} timed out {tries} (timeout {self.timeout.read}s): {exc!r}"
-            ) from exc
-        except httpx.HTTPError as exc:
-            raise WeatherProviderError(f"{url} failed {tries}: {exc!r}") from exc
-        if response.is_success:
-            return response
-        raise WeatherProviderError(f"{url} rejected the request: {_describe(response)}")
-
-    def _log_retry(self, state: RetryCallState) -> None:
-        exc = state.outcome.exception() if state.outcome else None
-        wait = state.next_action.sleep if state.next_action else 0.0
-        logger.warning(
-            "Open-Meteo attempt %d/%d failed (%s); retrying in %.2fs",
-            state.attempt_number,
-            self.retries,
-            exc,
-            wait,
-        )
-
-
-def _describe(response: httpx.Response) -> str:
-    """Status plus Open-Meteo's `reason` when the body is its JSON error object."""
-    text = f"HTTP {response.status_code}"
-    try:
-        body = response.json()
-    except ValueError:
-        return text
-    if isinstance(body, dict) and body.get("reason"):
-        text += f" ({body['reason']})"
-    return text

@@ -3,6 +3,11 @@
 Each origin fits every model once on data strictly before the origin, then forecasts the
 `horizon` days from the origin in every requested weather mode. The parent process slices the
 data, so an origin's task never receives arrivals from the origin day or later.
+
+`BacktestConfig` is a plain value. The rules it must meet (`check_config`) and the rules the
+data must meet (`latest_origin`, `missing_actuals`, `short_history`) are written once here;
+`run_backtest` applies them in the core's words (ValueError / InputError), and each edge (the
+CLI's flags, the YAML experiment config) words them itself, naming its flag or key.
 """
 
 from __future__ import annotations
@@ -19,15 +24,16 @@ import pandas as pd
 from joblib import Parallel, delayed
 
 from forecasting import schema
-from forecasting.errors import ConfigError, InputError
+from forecasting.contract import DEFAULT_LEVELS_PCT, TARGETS, WEATHER_MODES, check_horizon
+from forecasting.errors import InputError
 from forecasting.evaluation import metrics
 from forecasting.models import create, model_class
-from forecasting.models.base import MAX_HORIZON
-from forecasting.weather.modes import MODES, ForecastErrorModel, future_weather, observed_days
+from forecasting.weather import ForecastErrorModel, future_weather, observed_days
 
 log = logging.getLogger(__name__)
 
-LEVELS_PCT = (50, 80, 95)
+MIN_SAMPLES = 10  # sample paths per forecast, at least
+MIN_HISTORY_DAYS = 400  # days of arrivals before the first origin, at least
 # The per-model metrics of `crossings backtest --json` (the CLI contract).
 JSON_METRICS = (
     "crps",
@@ -46,7 +52,7 @@ JSON_METRICS = (
 
 @dataclass(frozen=True)
 class BacktestConfig:
-    """What to backtest and how."""
+    """What to backtest and how (`start`/`end` accept anything `pd.Timestamp` does)."""
 
     models: Sequence[str]
     start: pd.Timestamp
@@ -60,31 +66,12 @@ class BacktestConfig:
     n_jobs: int = -1
     model_params: dict[str, dict[str, Any]] = field(default_factory=dict)
     error_model: ForecastErrorModel = field(default_factory=ForecastErrorModel)
-    levels_pct: Sequence[float] = LEVELS_PCT
+    levels_pct: Sequence[float] = DEFAULT_LEVELS_PCT
 
     def __post_init__(self) -> None:
-        """Check every parameter before any work starts."""
+        """Hold the first and last origin as timestamps."""
         object.__setattr__(self, "start", pd.Timestamp(self.start))
         object.__setattr__(self, "end", pd.Timestamp(self.end))
-        if not self.models:
-            raise ConfigError("models: give at least one model name")
-        for name in self.models:
-            model_class(name)
-        if self.start > self.end:
-            raise ConfigError(
-                f"--start {self.start.date()} is after --end {self.end.date()}; swap them"
-            )
-        if not 1 <= self.horizon <= MAX_HORIZON:
-            raise ConfigError(f"--horizon must be between 1 and {MAX_HORIZON}, got {self.horizon}")
-        if self.step < 1:
-            raise ConfigError(f"--step must be at least 1 day, got {self.step}")
-        if self.n_samples < 10:
-            raise ConfigError(f"--samples must be at least 10, got {self.n_samples}")
-        if self.target not in schema.TARGETS:
-            raise ConfigError(f"--target must be one of {', '.join(schema.TARGETS)}")
-        for mode in self.weather_modes:
-            if mode not in MODES:
-                raise ConfigError(f"--weather-mode must be one of {', '.join(MODES)}, got {mode!r}")
 
     @property
     def origins(self) -> pd.DatetimeIndex:
@@ -115,19 +102,79 @@ class BacktestResult:
         return pd.DataFrame(rows)
 
 
+class BadValue(ValueError):
+    """A value no backtest can run with; `field` names the BacktestConfig field, so an edge
+    (the CLI, the YAML config) can word its own message naming its flag or key."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def check_config(cfg: BacktestConfig) -> None:
+    """Raise BadValue (a ValueError, in the core's words) for the first value no backtest
+    can run with, checking the fields in order: models, start/end, horizon, step,
+    n_samples, target, weather_modes."""
+    if not cfg.models:
+        raise BadValue("models", "models: give at least one model name")
+    for name in cfg.models:
+        try:
+            model_class(name)
+        except ValueError as exc:  # unknown, or an optional dependency missing
+            raise BadValue("models", str(exc)) from exc
+    if cfg.start > cfg.end:
+        raise BadValue("start", f"start {cfg.start.date()} is after end {cfg.end.date()}")
+    try:
+        check_horizon(cfg.horizon)
+    except ValueError as exc:
+        raise BadValue("horizon", str(exc)) from exc
+    if cfg.step < 1:
+        raise BadValue("step", f"step must be at least 1 day, got {cfg.step}")
+    if cfg.n_samples < MIN_SAMPLES:
+        raise BadValue(
+            "n_samples", f"n_samples must be at least {MIN_SAMPLES}, got {cfg.n_samples}"
+        )
+    if cfg.target not in TARGETS:
+        raise BadValue("target", f"target must be one of {', '.join(TARGETS)}, got {cfg.target!r}")
+    for mode in cfg.weather_modes:
+        if mode not in WEATHER_MODES:
+            raise BadValue(
+                "weather_modes",
+                f"weather mode must be one of {', '.join(WEATHER_MODES)}, got {mode!r}",
+            )
+
+
+def latest_origin(arrivals: pd.DataFrame, horizon: int) -> pd.Timestamp:
+    """The last origin whose `horizon` days all have actuals."""
+    return pd.Timestamp(arrivals[schema.DATE].iloc[-1]) - pd.Timedelta(days=horizon - 1)
+
+
+def missing_actuals(
+    arrivals: pd.DataFrame, last_origin: pd.Timestamp, horizon: int
+) -> pd.Timestamp | None:
+    """The last day the window needs actuals for, if the arrivals end before it; else None."""
+    if last_origin <= latest_origin(arrivals, horizon):
+        return None
+    return last_origin + pd.Timedelta(days=horizon - 1)
+
+
+def short_history(arrivals: pd.DataFrame, first_origin: pd.Timestamp) -> bool:
+    """Whether the arrivals leave under MIN_HISTORY_DAYS days before the first origin."""
+    return bool(first_origin - arrivals[schema.DATE].iloc[0] < pd.Timedelta(days=MIN_HISTORY_DAYS))
+
+
 def _check_data(arrivals: pd.DataFrame, weather: pd.DataFrame, cfg: BacktestConfig) -> None:
     first, last = arrivals[schema.DATE].iloc[0], arrivals[schema.DATE].iloc[-1]
-    last_needed = cfg.origins[-1] + pd.Timedelta(days=cfg.horizon - 1)
-    if last_needed > last:
+    if (needed := missing_actuals(arrivals, cfg.origins[-1], cfg.horizon)) is not None:
         raise InputError(
-            f"the last origin needs actuals up to {last_needed.date()}, but arrivals end "
-            f"{last.date()}",
-            hint=f"Move --end to {(last - pd.Timedelta(days=cfg.horizon - 1)).date()} or earlier",
+            f"the last origin needs actuals up to {needed.date()}, but arrivals end {last.date()}",
+            hint=f"Move the last origin to {latest_origin(arrivals, cfg.horizon).date()} "
+            "or earlier",
         )
-    if cfg.origins[0] - first < pd.Timedelta(days=400):
+    if short_history(arrivals, cfg.origins[0]):
         raise InputError(
-            f"--start {cfg.start.date()} leaves under 400 days of history (arrivals start "
-            f"{first.date()})",
+            f"the first origin {cfg.origins[0].date()} leaves under {MIN_HISTORY_DAYS} days of "
+            f"history (arrivals start {first.date()})",
             hint="Start the backtest later",
         )
     if {"observed", "forecast"} & set(cfg.weather_modes):
@@ -202,7 +249,12 @@ def run_backtest(
     cfg: BacktestConfig,
     progress: Callable[[int, int], None] | None = None,
 ) -> BacktestResult:
-    """Run the rolling-origin backtest. `progress(done, total)` is called as origins finish."""
+    """Run the rolling-origin backtest. `progress(done, total)` is called as origins finish.
+
+    Raises ValueError for impossible values (`check_config`) and InputError when the data
+    cannot support the window.
+    """
+    check_config(cfg)
     _check_data(arrivals, weather, cfg)
     origins = cfg.origins
     a_dates, w_dates = arrivals[schema.DATE], weather[schema.DATE]

@@ -18,10 +18,10 @@ import numpy as np
 import pandas as pd
 import scoringrules as sr
 
+from forecasting.contract import DEFAULT_LEVELS_PCT
 from forecasting.forecast import band, check_probs, interval_probs, sample_quantiles
 
 _BACKEND = "numpy"
-DEFAULT_LEVELS_PCT: tuple[float, ...] = (50, 80, 95)
 
 
 def _as_forecasts(samples: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

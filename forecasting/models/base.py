@@ -11,13 +11,13 @@ import numpy as np
 import pandas as pd
 
 from forecasting import schema
+from forecasting.contract import TARGETS, check_horizon
 from forecasting.errors import ConfigError, InputError
 from forecasting.forecast import Forecast
 from forecasting.weather.paths import FutureWeather
 
 log = logging.getLogger(__name__)
 
-MAX_HORIZON = 14
 # Models that cannot take one weather path per sample path are run on this many weather
 # paths at most, with the samples split evenly among them.
 MAX_WEATHER_PATHS_PER_CALL = 25
@@ -66,8 +66,8 @@ class Model(ABC):
     # -- fit / predict -----------------------------------------------------------------
     def fit(self, history: pd.DataFrame, weather: pd.DataFrame | None = None) -> Model:
         """Fit on a canonical arrivals table (and canonical weather covering its days)."""
-        if self.target not in schema.TARGETS:
-            raise ConfigError(f"target must be one of {schema.TARGETS}, got {self.target!r}")
+        if self.target not in TARGETS:
+            raise ConfigError(f"target must be one of {TARGETS}, got {self.target!r}")
         if len(history) < self.min_history_days:
             raise InputError(
                 f"{self.name} needs at least {self.min_history_days} days of history, "
@@ -90,8 +90,10 @@ class Model(ABC):
         """Sample paths for the `horizon` days after the last fitted day."""
         if not getattr(self, "fitted_", False):
             raise NotFittedError(f"{self.name} must be fit before predict")
-        if not 1 <= horizon <= MAX_HORIZON:
-            raise ConfigError(f"horizon must be between 1 and {MAX_HORIZON}, got {horizon}")
+        try:
+            check_horizon(horizon)
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from exc
         if n_samples < 1:
             raise ConfigError(f"n_samples must be at least 1, got {n_samples}")
         dates = pd.date_range(self.last_date_ + pd.Timedelta(days=1), periods=horizon, freq="D")

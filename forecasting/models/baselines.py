@@ -7,6 +7,7 @@ import pandas as pd
 
 from forecasting import schema
 from forecasting.models.base import Model
+from forecasting.weather.climatology import analogue_starts
 from forecasting.weather.paths import FutureWeather
 
 
@@ -65,26 +66,3 @@ class Climatology(Model):
         values = self.series_.to_numpy()
         pos = self.series_.index.get_indexer(pd.DatetimeIndex(pick))
         return values[pos[:, None] + np.arange(len(dates))[None, :]]
-
-
-def analogue_starts(
-    first_day: pd.Timestamp,
-    available: pd.DatetimeIndex,
-    horizon: int,
-    years: int,
-    window_days: int,
-) -> np.ndarray:
-    """Start dates in the last `years` years, within ±`window_days` of `first_day`'s calendar
-    date, whose `horizon`-day run lies entirely inside `available` (strictly before first_day)."""
-    out = []
-    last_ok = available[-1] - pd.Timedelta(days=horizon - 1)
-    for k in range(1, years + 1):
-        centre = first_day - pd.DateOffset(years=k)
-        for s in pd.date_range(
-            centre - pd.Timedelta(days=window_days), centre + pd.Timedelta(days=window_days)
-        ):
-            if available[0] <= s <= last_ok:
-                out.append(s)
-    if not out:
-        raise ValueError(f"no analogue days for {first_day.date()} in the last {years} years")
-    return np.array(out, dtype="datetime64[ns]")

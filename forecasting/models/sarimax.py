@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from forecasting import schema
+from forecasting.contract import MAX_HORIZON
 from forecasting.models._regressors import (
     WEATHER_INPUTS,
     annual_fourier,
@@ -18,7 +19,7 @@ from forecasting.models._regressors import (
     historical_regressors,
     weather_regressors,
 )
-from forecasting.models.base import MAX_HORIZON, Model
+from forecasting.models.base import Model
 from forecasting.weather.paths import FutureWeather
 
 # L-BFGS iterations for one fit: enough to converge on ~2 years of daily data (about 30

@@ -6,37 +6,48 @@ crossing) and 50/80/95% bands. Programs that want the sample paths themselves (t
 call ``load_model(uri).unwrap_python_model()`` and use `.forecaster`, `.metadata`,
 `.history` or `.forecast(frame)`.
 
-The forecaster is pickled with the model, so its class must be importable where the model is
-loaded: the `forecasting` package is installed there (``--env-manager local``).
+The forecaster is pickled with the model by reference to its class, so `forecasting` must be
+importable where the model is loaded. It is: the package's code ships with the model
+(`code_paths`), and `pip_requirements` pins what that code imports, so the model also loads in
+a fresh environment (``mlflow models serve --env-manager virtualenv``). Where the package is
+installed (the API), the installed code is used.
 """
 
 from __future__ import annotations
 
 import logging
+from importlib import metadata as importlib_metadata
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from mlflow.pyfunc.model import PythonModel
 
+import forecasting
 from forecasting import schema
+from forecasting.contract import DEFAULT_LEVELS_PCT, MAX_HORIZON, band_cols
 from forecasting.errors import InputError
 from forecasting.forecast import Forecast
-from forecasting.models.base import MAX_HORIZON, Model
+from forecasting.models.base import Model
 from forecasting.weather.paths import FutureWeather
 
 log = logging.getLogger(__name__)
 
-LEVELS_PCT = (50, 80, 95)
-OUTPUT_COLUMNS = (
-    schema.DATE,
-    "median",
-    "mean",
-    "p_any",
-    *(f"{side}_{level}" for level in LEVELS_PCT for side in ("lo", "hi")),
-)
+LEVELS_PCT = DEFAULT_LEVELS_PCT
+OUTPUT_COLUMNS = (schema.DATE, "median", "mean", "p_any", *band_cols(LEVELS_PCT))
 DEFAULT_N_SAMPLES = 1000
 DEFAULT_SEED = 0
+MIN_N_SAMPLES, MAX_N_SAMPLES = 10, 100_000
+
+PROJECT_DIST = "channel-crossings"
+# The libraries a fitted forecaster's state depends on: pinned in the model's requirements
+# and recorded (with the project's version) in its metadata.
+FORECASTER_PACKAGES = ("pandas", "numpy", "scipy", "statsmodels")
+# What loading and serving the pyfunc needs besides them.
+MLFLOW = "mlflow"
+SERVING_PACKAGES = ("cloudpickle", "pyarrow")
+PROPHET = "prophet"
 
 
 class CrossingsModel(PythonModel):
@@ -62,10 +73,12 @@ class CrossingsModel(PythonModel):
         self._history = history.reset_index(drop=True)
 
     def load_context(self, context: Any) -> None:
-        """On load, warn when the libraries differ from those the model was saved with."""
+        """On load, warn when the libraries the forecaster uses differ from those it was
+        saved with (prophet counts for prophet models only)."""
         saved = self._metadata.get("library_versions", {})
         now = library_versions()
-        changed = {k: (v, now.get(k)) for k, v in saved.items() if now.get(k) != v}
+        used = {PROJECT_DIST, *_model_packages(str(self._metadata.get("model_name", "")))}
+        changed = {k: (v, now.get(k)) for k, v in saved.items() if k in used and now.get(k) != v}
         if changed:
             log.warning(
                 "%s was saved with other library versions (saved, now): %s",
@@ -111,7 +124,8 @@ class CrossingsModel(PythonModel):
     def predict(
         self, context: Any, model_input: pd.DataFrame, params: dict[str, Any] | None = None
     ) -> pd.DataFrame:
-        """Per-day median, mean, p_any and lo/hi bands at 50/80/95% for the input dates.
+        """Per-day median, mean, p_any and ``lo-L``/``hi-L`` bands at the default levels
+        (50/80/95%) for the input dates.
 
         `params` may set ``n_samples`` (default 1000) and ``seed`` (default 0).
         """
@@ -119,8 +133,10 @@ class CrossingsModel(PythonModel):
         n_samples = int(p.get("n_samples") or DEFAULT_N_SAMPLES)
         seed_param = p.get("seed")
         seed = DEFAULT_SEED if seed_param is None else int(seed_param)
-        if not 10 <= n_samples <= 100_000:
-            raise InputError(f"n_samples must be between 10 and 100000, got {n_samples}")
+        if not MIN_N_SAMPLES <= n_samples <= MAX_N_SAMPLES:
+            raise InputError(
+                f"n_samples must be between {MIN_N_SAMPLES} and {MAX_N_SAMPLES}, got {n_samples}"
+            )
         fc = self.forecast(pd.DataFrame(model_input), n_samples=n_samples, seed=seed)
         return summarise(fc)
 
@@ -182,28 +198,55 @@ class CrossingsModel(PythonModel):
 
 
 def library_versions() -> dict[str, str]:
-    """Versions of the packages a saved forecaster depends on (saved with every model)."""
-    from importlib import metadata
+    """Versions of the packages a saved forecaster depends on (saved with every model).
 
+    The project's own version comes from its installed distribution, else (the model's
+    shipped code in a fresh environment) from `forecasting.__version__`."""
     out = {}
-    for dist in ("channel-crossings", "numpy", "pandas", "scipy", "statsmodels", "prophet"):
+    for dist in (PROJECT_DIST, *FORECASTER_PACKAGES, PROPHET):
         try:
-            out[dist] = metadata.version(dist)
-        except metadata.PackageNotFoundError:
-            continue
+            out[dist] = importlib_metadata.version(dist)
+        except importlib_metadata.PackageNotFoundError:
+            if dist == PROJECT_DIST:
+                out[dist] = forecasting.__version__
     return out
 
 
+def pip_requirements(model_name: str) -> list[str]:
+    """The pinned requirements written with the pyfunc: what its code imports when loaded
+    and predicting (prophet only for prophet models), at the versions installed now."""
+    extra = [p for p in _model_packages(model_name) if p not in FORECASTER_PACKAGES]
+    pkgs = [MLFLOW, *FORECASTER_PACKAGES, *SERVING_PACKAGES, *extra]
+    out = []
+    for p in pkgs:
+        try:
+            out.append(f"{p}=={importlib_metadata.version(p)}")
+        except importlib_metadata.PackageNotFoundError:
+            out.append(p)
+    return out
+
+
+def _model_packages(model_name: str) -> tuple[str, ...]:
+    """The libraries a forecaster of family `model_name` uses (prophet for prophet models)."""
+    if model_name.startswith(PROPHET):
+        return (*FORECASTER_PACKAGES, PROPHET)
+    return FORECASTER_PACKAGES
+
+
+def code_paths() -> list[str]:
+    """The project code shipped with the model: the `forecasting` package folder."""
+    return [str(Path(forecasting.__file__).resolve().parent)]
+
+
 def summarise(fc: Forecast) -> pd.DataFrame:
-    """A Forecast as the pyfunc output frame (date, median, mean, p_any, lo_L/hi_L)."""
+    """A Forecast as the pyfunc output frame (date, median, mean, p_any, lo-L/hi-L)."""
     frame = fc.to_frame(LEVELS_PCT)
     out = pd.DataFrame({schema.DATE: pd.DatetimeIndex(fc.dates)})
     out["median"] = frame["median"].to_numpy(dtype=float)
     out["mean"] = frame["mean"].to_numpy(dtype=float)
     out["p_any"] = frame["p_any"].to_numpy(dtype=float)
-    for level in LEVELS_PCT:
-        out[f"lo_{level}"] = frame[f"lo-{level}"].to_numpy(dtype=float)
-        out[f"hi_{level}"] = frame[f"hi-{level}"].to_numpy(dtype=float)
+    for col in band_cols(LEVELS_PCT):
+        out[col] = frame[col].to_numpy(dtype=float)
     return out.loc[:, list(OUTPUT_COLUMNS)]
 
 
@@ -223,4 +266,12 @@ def input_example(model: CrossingsModel, weather: pd.DataFrame | None) -> pd.Dat
     return frame
 
 
-__all__ = ["OUTPUT_COLUMNS", "CrossingsModel", "input_example", "library_versions", "summarise"]
+__all__ = [
+    "OUTPUT_COLUMNS",
+    "CrossingsModel",
+    "code_paths",
+    "input_example",
+    "library_versions",
+    "pip_requirements",
+    "summarise",
+]

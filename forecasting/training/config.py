@@ -7,18 +7,18 @@ a ConfigError whose message starts with the YAML key path, e.g.
 
 Validation happens in two stages, both before MLflow is touched:
 
-1. `load_config` checks the file on its own: schema, model names (via the model registry),
-   hyperparameters (names, types, and an actual instantiation of each model) and a dry
-   `BacktestConfig`.
+1. `load_config` checks the file on its own: schema (limits, targets and weather modes from
+   `forecasting.contract`), model names (via the model registry) and hyperparameters (names,
+   types, and an actual instantiation of each model).
 2. `check_data` checks it against the processed tables: the backtest window must fit inside
-   the arrivals, and the weather must carry every variable the models need.
+   the arrivals (the backtest's own rules, worded here with the YAML key), and the weather
+   must carry every variable the models need.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import inspect
 import json
 import typing
 from pathlib import Path
@@ -31,26 +31,30 @@ from pydantic import (
     ConfigDict,
     Field,
     PrivateAttr,
-    TypeAdapter,
     ValidationError,
     field_validator,
     model_validator,
 )
 
-from forecasting import schema
+from forecasting import contract, schema
+from forecasting.contract import DEFAULT_HORIZON, MAX_HORIZON, MIN_HORIZON, Target, WeatherMode
 from forecasting.errors import ConfigError
-from forecasting.evaluation.backtest import BacktestConfig
-from forecasting.models import REGISTRY, create, model_class
-from forecasting.models.base import MAX_HORIZON
-from forecasting.weather.modes import MODES
+from forecasting.evaluation.backtest import (
+    MIN_HISTORY_DAYS,
+    MIN_SAMPLES,
+    BacktestConfig,
+    latest_origin,
+    missing_actuals,
+    short_history,
+)
+from forecasting.models import create
+from forecasting.training.hyperparams import check_models
 
 # Metrics the gate may use: all are "lower is better" aggregates of BacktestResult.summary().
-GATE_METRICS = ("crps", "wis", "pinball", "mae", "rmse", "mase", "brier")
-# Minimum history before the first origin, as the backtest requires.
-MIN_HISTORY_DAYS = 400
-
-WeatherMode = Literal["observed", "forecast", "climatology"]
-Target = Literal["people", "boats"]
+GateMetric = Literal["crps", "wis", "pinball", "mae", "rmse", "mase", "brier"]
+GATE_METRICS: tuple[str, ...] = typing.get_args(GateMetric)
+Horizon = Annotated[int, Field(ge=MIN_HORIZON, le=MAX_HORIZON)]
+Samples = Annotated[int, Field(ge=MIN_SAMPLES)]
 
 
 class _Strict(BaseModel):
@@ -65,9 +69,9 @@ class BacktestSpec(_Strict):
     end: dt.date | Literal["latest"] = "latest"
     n_origins: Annotated[int, Field(ge=1)] | None = None
     step: Annotated[int, Field(ge=1)] = 7
-    horizon: Annotated[int, Field(ge=1, le=MAX_HORIZON)] = 7
+    horizon: Horizon = DEFAULT_HORIZON
     weather_modes: Annotated[list[WeatherMode], Field(min_length=1)] = ["forecast"]
-    n_samples: Annotated[int, Field(ge=10)] = 500
+    n_samples: Samples = 500
     seed: int = 0
     n_jobs: int = -1
 
@@ -85,7 +89,7 @@ class BacktestSpec(_Strict):
 class GateSpec(_Strict):
     """How the winner is chosen and when it may replace the champion."""
 
-    metric: Literal["crps", "wis", "pinball", "mae", "rmse", "mase", "brier"] = "crps"
+    metric: GateMetric = "crps"
     weather_mode: WeatherMode = "forecast"
     min_improvement: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.005
 
@@ -97,15 +101,15 @@ class RegistrySpec(_Strict):
 
     register_winner: bool = Field(default=True, alias="register")
     name_prefix: Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")] = (
-        "channel-crossings"
+        contract.REGISTERED_MODEL_PREFIX
     )
 
 
 class ForecastSpec(_Strict):
     """The next-week forecast drawn for every model and served by the registered model."""
 
-    horizon: Annotated[int, Field(ge=1, le=MAX_HORIZON)] = 7
-    n_samples: Annotated[int, Field(ge=10)] = 1000
+    horizon: Horizon = DEFAULT_HORIZON
+    n_samples: Samples = 1000
 
 
 class ExperimentConfig(_Strict):
@@ -159,7 +163,7 @@ class ExperimentConfig(_Strict):
 
     def registered_name(self, target: str) -> str:
         """The registry name for a target, e.g. channel-crossings-people."""
-        return f"{self.registry.name_prefix}-{target}"
+        return contract.registered_name(target, self.registry.name_prefix)
 
     def sha256(self) -> str:
         """Hash of the config's content (not its comments or layout)."""
@@ -175,42 +179,19 @@ class ExperimentConfig(_Strict):
     def window(self, arrivals: pd.DataFrame) -> tuple[pd.Timestamp, pd.Timestamp]:
         """The backtest's first and last origin, resolved against the arrivals table."""
         bt = self.backtest
-        last_actual = pd.Timestamp(arrivals[schema.DATE].iloc[-1])
-        if bt.end == "latest":
-            end = last_actual - pd.Timedelta(days=bt.horizon - 1)
-        else:
-            end = pd.Timestamp(bt.end)
+        end = latest_origin(arrivals, bt.horizon) if bt.end == "latest" else pd.Timestamp(bt.end)
         if bt.n_origins is not None:
             start = end - pd.Timedelta(days=bt.step * (bt.n_origins - 1))
         else:
             start = pd.Timestamp(bt.start)
         return start, end
 
-    def backtest_config(
-        self,
-        target: str,
-        arrivals: pd.DataFrame,
-        models: list[str] | None = None,
-        model_params: dict[str, dict[str, Any]] | None = None,
-    ) -> BacktestConfig:
-        """The BacktestConfig for one target (all the config's models unless given)."""
+    def backtest_config(self, target: str, arrivals: pd.DataFrame) -> BacktestConfig:
+        """The BacktestConfig of one target: all the config's models over its window."""
         start, end = self.window(arrivals)
-        names = list(self.models) if models is None else models
-        params = {n: self.model_params(n) for n in names} if model_params is None else model_params
-        return self.backtest_for_window(target, start, end, names, params)
-
-    def backtest_for_window(
-        self,
-        target: str,
-        start: pd.Timestamp,
-        end: pd.Timestamp,
-        models: list[str],
-        model_params: dict[str, dict[str, Any]],
-    ) -> BacktestConfig:
-        """The BacktestConfig for one target over an explicit window of origins."""
         bt = self.backtest
         return BacktestConfig(
-            models=models,
+            models=list(self.models),
             start=start,
             end=end,
             step=bt.step,
@@ -220,7 +201,7 @@ class ExperimentConfig(_Strict):
             n_samples=bt.n_samples,
             seed=bt.seed,
             n_jobs=bt.n_jobs,
-            model_params=model_params,
+            model_params={n: self.model_params(n) for n in self.models},
         )
 
 
@@ -233,69 +214,6 @@ def _loc(parts: tuple[int | str, ...]) -> str:
 
 def _where(path: Path | None) -> str:
     return f"{path}: " if path is not None else ""
-
-
-def _hyperparameter_hints(name: str) -> dict[str, Any]:
-    cls = model_class(name)
-    try:
-        hints = typing.get_type_hints(cls.__init__)
-    except Exception:  # unresolved annotations: fall back to no type checks
-        hints = {}
-    params = [p for p in inspect.signature(cls.__init__).parameters if p != "self"]
-    return {p: hints.get(p, Any) for p in params}
-
-
-def _check_value(hint: Any, value: Any) -> Any:
-    """Validate one hyperparameter against its annotation: strict for scalars (no '3' for
-    3, no true for 1), YAML lists accepted for tuples."""
-    if typing.get_origin(hint) is tuple and isinstance(value, list):
-        value = tuple(value)
-    if hint is Any:
-        return value
-    return TypeAdapter(hint).validate_python(value, strict=True)
-
-
-def validate_models(cfg: ExperimentConfig) -> dict[str, dict[str, Any]]:
-    """Check each model name and hyperparameter; returns the type-checked hyperparameters.
-
-    Instantiates every model once per target, so a model's own checks run too.
-    """
-    where = _where(cfg.path)
-    checked: dict[str, dict[str, Any]] = {}
-    for name, params in cfg.models.items():
-        if name not in REGISTRY:
-            raise ConfigError(
-                f"{where}models.{name}: unknown model; known models: {', '.join(sorted(REGISTRY))}"
-            )
-        try:
-            hints = _hyperparameter_hints(name)
-        except ConfigError as exc:  # e.g. an optional dependency is missing
-            raise ConfigError(f"{where}models.{name}: {exc}") from exc
-        out: dict[str, Any] = {}
-        for key, value in params.items():
-            if key == "target":
-                raise ConfigError(
-                    f"{where}models.{name}.target: set the targets at the top level ('targets')"
-                )
-            if key not in hints:
-                known = ", ".join(k for k in hints if k != "target")
-                raise ConfigError(
-                    f"{where}models.{name}.{key}: unknown hyperparameter; {name} takes {known}"
-                )
-            try:
-                out[key] = _check_value(hints[key], value)
-            except ValidationError as exc:
-                msg = exc.errors()[0]["msg"]
-                raise ConfigError(
-                    f"{where}models.{name}.{key}: bad value {value!r} ({msg})"
-                ) from exc
-        for target in cfg.targets:
-            try:
-                create(name, target=target, **out)
-            except Exception as exc:  # the model's own checks, whatever they raise
-                raise ConfigError(f"{where}models.{name}: {exc}") from exc
-        checked[name] = out
-    return checked
 
 
 def parse_config(data: Any, path: Path | None = None) -> ExperimentConfig:
@@ -313,19 +231,9 @@ def parse_config(data: Any, path: Path | None = None) -> ExperimentConfig:
         msg = str(err["msg"]).removeprefix("Value error, ")
         loc = f"{_loc(tuple(err['loc']))}: " if err["loc"] else ""
         raise ConfigError(f"{where}{loc}{msg}") from exc
-    cfg._path = path
-    checked = validate_models(cfg)
+    checked = check_models(cfg.models, cfg.targets, where)
     cfg = cfg.model_copy(update={"models": checked})
     cfg._path = path
-    # A dry BacktestConfig catches anything the schema above does not.
-    bt = cfg.backtest
-    start = pd.Timestamp(bt.start or "2020-01-06")
-    end = pd.Timestamp(bt.end) if bt.end != "latest" else start
-    for target in cfg.targets:
-        try:
-            cfg.backtest_for_window(target, start, max(start, end), list(cfg.models), checked)
-        except ConfigError as exc:
-            raise ConfigError(f"{where}backtest: {exc}") from exc
     return cfg
 
 
@@ -346,24 +254,39 @@ def load_config(path: str | Path) -> ExperimentConfig:
 def check_data(cfg: ExperimentConfig, arrivals: pd.DataFrame, weather: pd.DataFrame) -> None:
     """Check the config against the processed tables; ConfigError naming the key if the data
     cannot support it (window outside the arrivals, weather variables missing)."""
-    where = _where(cfg.path)
-    bt = cfg.backtest
+    start, end = cfg.window(arrivals)
+    _check_window(cfg, arrivals, start, end)
+    _check_weather(cfg, weather, start, end)
+
+
+def _check_window(
+    cfg: ExperimentConfig, arrivals: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp
+) -> None:
+    """The backtest's rules on the arrivals, worded with the YAML key to change."""
+    where, bt = _where(cfg.path), cfg.backtest
     first = pd.Timestamp(arrivals[schema.DATE].iloc[0])
     last = pd.Timestamp(arrivals[schema.DATE].iloc[-1])
-    start, end = cfg.window(arrivals)
-    end_key = "backtest.end" if bt.end != "latest" else "backtest.n_origins"
-    if end + pd.Timedelta(days=bt.horizon - 1) > last:
+    if (needed := missing_actuals(arrivals, end, bt.horizon)) is not None:
+        key = "backtest.end" if bt.end != "latest" else "backtest.n_origins"
         raise ConfigError(
-            f"{where}{end_key}: the last origin {end.date()} needs actuals up to "
-            f"{(end + pd.Timedelta(days=bt.horizon - 1)).date()}, but the arrivals end "
-            f"{last.date()}; use 'end: latest' or an earlier date"
+            f"{where}{key}: the last origin {end.date()} needs actuals up to "
+            f"{needed.date()}, but the arrivals end {last.date()}; use 'end: latest' or an "
+            "earlier date"
         )
-    start_key = "backtest.start" if bt.start is not None else "backtest.n_origins"
-    if start - first < pd.Timedelta(days=MIN_HISTORY_DAYS):
+    if short_history(arrivals, start):
+        key = "backtest.start" if bt.start is not None else "backtest.n_origins"
         raise ConfigError(
-            f"{where}{start_key}: the first origin {start.date()} leaves under "
+            f"{where}{key}: the first origin {start.date()} leaves under "
             f"{MIN_HISTORY_DAYS} days of history (arrivals start {first.date()}); start later"
         )
+
+
+def _check_weather(
+    cfg: ExperimentConfig, weather: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp
+) -> None:
+    """The weather must reach the last forecast day (for modes that read it) and carry the
+    history and variables each model needs."""
+    where, bt = _where(cfg.path), cfg.backtest
     w_first = pd.Timestamp(weather[schema.DATE].iloc[0])
     w_last = pd.Timestamp(weather[schema.DATE].iloc[-1])
     needs_future = {"observed", "forecast"} & set(bt.weather_modes)
@@ -397,7 +320,7 @@ def list_configs(folder: str | Path = "experiments") -> list[Path]:
 
 __all__ = [
     "GATE_METRICS",
-    "MODES",
+    "MIN_HISTORY_DAYS",
     "BacktestSpec",
     "ExperimentConfig",
     "ForecastSpec",

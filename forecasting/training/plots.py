@@ -15,10 +15,11 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from forecasting.contract import DEFAULT_LEVELS_PCT, hi_col, level_name, lo_col
 from forecasting.forecast import Forecast
 
-LEVELS_PCT = (95, 80, 50)  # widest first, so narrower bands draw on top
-_BAND_ALPHA = {95: 0.18, 80: 0.3, 50: 0.45}
+LEVELS_PCT = tuple(sorted(DEFAULT_LEVELS_PCT, reverse=True))  # widest first: narrower on top
+_BAND_ALPHA = dict(zip(LEVELS_PCT, (0.18, 0.3, 0.45), strict=True))
 _COLOUR = "#1f6fb2"
 _ACTUAL = "#222222"
 
@@ -34,7 +35,7 @@ def backtest_fan_chart(
     weather_mode: str,
     n_origins: int = 6,
     title: str = "",
-    levels_pct: Sequence[int] = LEVELS_PCT,
+    levels_pct: Sequence[float] = LEVELS_PCT,
 ) -> Figure:
     """Fans of the last `n_origins` backtest forecasts (one model, one weather mode) with
     the actuals over the same days.
@@ -50,7 +51,7 @@ def backtest_fan_chart(
     for k, (_, g) in enumerate(sub.groupby("origin", sort=True)):
         dates = pd.DatetimeIndex(g["date"])
         for level in sorted(levels_pct, reverse=True):
-            lo, hi = f"lo-{level}", f"hi-{level}"
+            lo, hi = lo_col(level), hi_col(level)
             if lo in g and hi in g:
                 ax.fill_between(
                     dates,
@@ -59,7 +60,7 @@ def backtest_fan_chart(
                     color=_COLOUR,
                     alpha=_BAND_ALPHA.get(level, 0.25),
                     linewidth=0,
-                    label=f"{level}% band" if k == 0 else None,
+                    label=f"{level_name(level)}% band" if k == 0 else None,
                 )
         ax.plot(
             dates,
@@ -92,7 +93,7 @@ def next_week_fan_chart(
     history: pd.DataFrame,
     forecast: Forecast,
     title: str = "",
-    levels_pct: Sequence[int] = LEVELS_PCT,
+    levels_pct: Sequence[float] = LEVELS_PCT,
     history_days: int = 28,
 ) -> Figure:
     """The forecast's fan after the last `history_days` observed days.
@@ -120,12 +121,13 @@ def next_week_fan_chart(
             color=_COLOUR,
             alpha=_BAND_ALPHA.get(level, 0.25),
             linewidth=0,
-            label=f"{level}% band",
+            label=f"{level_name(level)}% band",
         )
     ax.plot(forecast.dates, forecast.median(), color=_COLOUR, lw=1.8, marker="o", ms=3)
     ax.plot([], [], color=_COLOUR, lw=1.8, label="median")
     p_any = forecast.p_any()
-    top = float(max(np.max(forecast.interval(95)[1]), tail[forecast.target].max(), 1))
+    widest = forecast.interval(max(levels_pct))[1]
+    top = float(max(np.max(widest), tail[forecast.target].max(), 1))
     for d, p in zip(forecast.dates, p_any, strict=True):
         ax.annotate(f"{p:.0%}", (d, top), ha="center", va="bottom", fontsize=7, color="#555555")
     ax.set_ylim(0, top * 1.12)
@@ -139,7 +141,7 @@ def next_week_fan_chart(
 
 def calibration_plot(
     rows: pd.DataFrame,
-    levels_pct: Sequence[int] = (50, 80, 95),
+    levels_pct: Sequence[float] = DEFAULT_LEVELS_PCT,
     bins: int = 10,
     title: str = "",
 ) -> Figure:
@@ -158,7 +160,9 @@ def calibration_plot(
         density = counts / max(len(pit), 1) * bins
         ax_pit.bar(edges[:-1] + k * width, density, width=width, align="edge", label=mode)
         nominal = [lv / 100 for lv in levels_pct]
-        empirical = [float(g[f"covered_{lv}"].astype(float).mean()) for lv in levels_pct]
+        empirical = [
+            float(g[f"covered_{level_name(lv)}"].astype(float).mean()) for lv in levels_pct
+        ]
         ax_cov.plot(nominal, empirical, marker="o", label=mode)
     ax_pit.axhline(1.0, color="#444444", ls="--", lw=1, label="uniform")
     ax_pit.set_xlabel("PIT")
@@ -170,7 +174,7 @@ def calibration_plot(
     ax_cov.set_ylim(0.4, 1.0)
     ax_cov.set_xlabel("nominal coverage")
     ax_cov.set_ylabel("empirical coverage")
-    ax_cov.set_title("Coverage of the 50/80/95% bands")
+    ax_cov.set_title(f"Coverage of the {'/'.join(map(level_name, levels_pct))}% bands")
     ax_cov.legend(fontsize=8)
     ax_cov.grid(alpha=0.3)
     if title:

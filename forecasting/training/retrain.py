@@ -10,7 +10,7 @@
   ``last_trained.<config name>``) and every target has a champion, it stops: nothing new
   arrived;
 - otherwise it trains; the champion moves only as the very last step of a successful
-  training job (see `forecasting.training`), so a failed or killed run never moves it.
+  training job (see `forecasting.training.job`), so a failed or killed run never moves it.
 """
 
 from __future__ import annotations
@@ -24,9 +24,12 @@ from typing import Literal
 from filelock import FileLock, Timeout
 
 from forecasting import tracking
+from forecasting.contract import CHAMPION_ALIAS
 from forecasting.ingest import ingest
 from forecasting.training.config import ExperimentConfig, load_config
-from forecasting.training.job import ProgressFn, TrainResult, data_fingerprint, train
+from forecasting.training.job import train
+from forecasting.training.provenance import data_fingerprint
+from forecasting.training.results import ProgressFn, TrainResult
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +62,7 @@ def up_to_date(cfg: ExperimentConfig, fingerprint: str) -> tuple[bool, str]:
         return False, "the config registers nothing, so there is no record to compare"
     for target in cfg.targets:
         name = cfg.registered_name(target)
-        if tracking.get_version_by_alias(name, tracking.CHAMPION) is None:
+        if tracking.get_version_by_alias(name, CHAMPION_ALIAS) is None:
             return False, f"{name} has no champion"
         raw = tracking.registered_model_tags(name).get(tracking.LAST_TRAINED_PREFIX + cfg.name)
         try:

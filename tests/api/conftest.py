@@ -22,6 +22,7 @@ from api.deps import get_registry
 from api.main import create_app
 from api.settings import ApiSettings, get_settings
 from forecasting import models, schema
+from forecasting.contract import TARGETS
 from forecasting.ingest import ARRIVALS_FILE, MANIFEST_FILE, WEATHER_FILE, build_manifest
 from forecasting.models.base import Model
 from tests.synthetic import generate_series
@@ -126,7 +127,7 @@ def fitted(synthetic: Any) -> dict[str, Model]:
     arrivals, weather = synthetic
     return {
         t: models.create("hurdle", target=t, history_days=730).fit(arrivals, weather)
-        for t in schema.TARGETS
+        for t in TARGETS
     }
 
 

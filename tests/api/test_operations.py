@@ -290,3 +290,14 @@ def test_settings_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("CROSSINGS_DATA_DIR")
     d = ApiSettings()
     assert d.mlflow_tracking_uri == "sqlite:///mlruns.db" and str(d.data_dir) == "data/processed"
+
+
+def test_api_settings_extend_the_library_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    """One declaration per CROSSINGS_* variable: the API's settings extend the library's."""
+    from api.settings import ApiSettings
+    from forecasting.settings import Settings
+
+    assert issubclass(ApiSettings, Settings)
+    assert "data_dir" not in ApiSettings.__annotations__  # inherited, not declared again
+    monkeypatch.setenv("CROSSINGS_DATA_DIR", "/srv/processed")
+    assert ApiSettings().data_dir == Settings().data_dir

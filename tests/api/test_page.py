@@ -6,6 +6,7 @@ dumps the rendered DOM. It skips when Chromium is missing, except under CI (then
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -43,6 +44,18 @@ def test_page_embeds_both_forecasts(client: TestClient) -> None:
     assert "<svg" in html and 'id="table"' in html
     assert '"target":"people"' in html and '"target":"boats"' in html
     assert "<script src" not in html  # no framework, nothing to fetch
+
+
+def test_page_follows_the_contract_levels(client: TestClient) -> None:
+    from api.page import PAGE_DAYS
+    from forecasting.contract import DEFAULT_LEVELS_PCT, level_name
+
+    html = client.get("/").text
+    names = [level_name(lv) for lv in DEFAULT_LEVELS_PCT]
+    headers = re.findall(r"<th>([^<]*) band</th>", html)
+    assert headers == [f"{n}%" for n in names]
+    assert f'"days":{PAGE_DAYS},"levels":{json.dumps(names, separators=(",", ":"))}' in html
+    assert "levels=50,80,95" not in html  # the refresh builds its query from those
 
 
 def test_page_shows_errors_instead_of_failing(settings: Any) -> None:

@@ -1,15 +1,23 @@
 """ChampionStore against a real MLflow registry (a temporary SQLite store): load the champion
-through `models:/NAME/VERSION`, notice a moved alias, survive an unreachable registry."""
+through `models:/NAME/VERSION`, notice a moved alias, survive an unreachable registry.
+
+The registry (`forecasting.tracking.MlflowRegistry`) reads its own store: loading a champion
+leaves MLflow's process-wide URIs and `sys.path` as they were."""
 
 from __future__ import annotations
 
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import pytest
 
-from api.champion import ChampionStore, MlflowRegistry
+from api.champion import ChampionStore
+from forecasting.contract import CHAMPION_ALIAS, registered_name
+from forecasting.tracking import MlflowRegistry, pyfunc
 
 pytestmark = pytest.mark.slow
 
@@ -17,16 +25,15 @@ pytestmark = pytest.mark.slow
 def _log_champion(model: Any, metadata: dict[str, Any], name: str, tmp: Path) -> str:
     import mlflow
 
-    pyfunc = pytest.importorskip(
-        "forecasting.tracking.pyfunc", reason="CrossingsModel is not available"
-    )
     history = pd.DataFrame({"date": [model.last_date_], model.target: [0]})
     wrapped = pyfunc.CrossingsModel(model, metadata, history)
     exp = mlflow.set_experiment(experiment_name="api-registry-test")
     with mlflow.start_run(experiment_id=exp.experiment_id):
-        info = mlflow.pyfunc.log_model(name="model", python_model=wrapped)
+        info = mlflow.pyfunc.log_model(
+            name="model", python_model=wrapped, code_paths=pyfunc.code_paths()
+        )
     version = str(mlflow.register_model(info.model_uri, name).version)
-    mlflow.MlflowClient().set_registered_model_alias(name, "champion", version)
+    mlflow.MlflowClient().set_registered_model_alias(name, CHAMPION_ALIAS, version)
     return version
 
 
@@ -47,10 +54,27 @@ def test_champion_store_with_a_real_registry(
         mlflow.set_registry_uri(before[1])
 
 
+@contextmanager
+def _other_process_wide_uris(tmp_path: Path) -> Iterator[None]:
+    """MLflow's process-wide URIs point at another (empty) store meanwhile, and stay there."""
+    import mlflow
+
+    before = (mlflow.get_tracking_uri(), mlflow.get_registry_uri())
+    other = f"sqlite:///{tmp_path / 'other.db'}"
+    mlflow.set_tracking_uri(other)
+    mlflow.set_registry_uri(other)
+    try:
+        yield
+        assert (mlflow.get_tracking_uri(), mlflow.get_registry_uri()) == (other, other)
+    finally:
+        mlflow.set_tracking_uri(before[0])
+        mlflow.set_registry_uri(before[1])
+
+
 def _scenario(
     uri: str, tmp_path: Path, fitted: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    name = "channel-crossings-people"
+    name = registered_name("people")
     meta = {
         "model_name": "hurdle",
         "target": "people",
@@ -61,7 +85,10 @@ def _scenario(
     v1 = _log_champion(fitted["people"], meta, name, tmp_path)
 
     store = ChampionStore(MlflowRegistry(uri), {"people": name})
-    [out] = store.refresh()
+    path_before = list(sys.path)
+    with _other_process_wide_uris(tmp_path):
+        [out] = store.refresh()
+    assert sys.path == path_before
     assert out.changed and out.current == v1 and out.error is None
     champ = store.get("people")
     assert champ is not None and champ.version == v1

@@ -9,11 +9,18 @@ import pandas as pd
 import pytest
 import yaml
 
+from forecasting.contract import MAX_HORIZON, TARGETS, WEATHER_MODES
 from forecasting.errors import ConfigError
-from forecasting.training.config import check_data, list_configs, load_config, parse_config
+from forecasting.training.config import (
+    GATE_METRICS,
+    check_data,
+    list_configs,
+    load_config,
+    parse_config,
+)
 from tests.synthetic import generate_series
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def base(**over: Any) -> dict[str, Any]:
@@ -133,3 +140,19 @@ def test_check_data_names_the_key() -> None:
     short = weather.iloc[:-30]
     with pytest.raises(ConfigError, match=r"backtest\.weather_modes: .*need observed weather"):
         check_data(parse_config(base(name="t")), arrivals, short)
+
+
+def test_limits_come_from_the_contract() -> None:
+    at_limit = {"n_origins": 3, "horizon": MAX_HORIZON}
+    cfg = parse_config(base(name="t", backtest=at_limit, forecast={"horizon": MAX_HORIZON}))
+    assert cfg.backtest.horizon == cfg.forecast.horizon == MAX_HORIZON
+    over = {"n_origins": 3, "horizon": MAX_HORIZON + 1}
+    with pytest.raises(ConfigError, match=r"backtest\.horizon: .* less than or equal to"):
+        parse_config(base(name="t", backtest=over))
+    with pytest.raises(ConfigError, match=r"forecast\.horizon: .* less than or equal to"):
+        parse_config(base(name="t", forecast={"horizon": MAX_HORIZON + 1}))
+    modes = {"n_origins": 3, "weather_modes": list(WEATHER_MODES)}
+    everything = parse_config(base(name="t", targets=list(TARGETS), backtest=modes))
+    assert tuple(everything.backtest.weather_modes) == WEATHER_MODES
+    for metric in GATE_METRICS:
+        assert parse_config(base(name="t", gate={"metric": metric})).gate.metric == metric

@@ -27,7 +27,9 @@ from forecasting.ingest import ingest
 from forecasting.models.base import Model
 from forecasting.tracking.pyfunc import OUTPUT_COLUMNS, CrossingsModel
 from forecasting.training.config import parse_config
-from forecasting.training.job import TrainResult, data_fingerprint, load_data, train
+from forecasting.training.job import train
+from forecasting.training.provenance import data_fingerprint, load_data
+from forecasting.training.results import TrainResult
 from tests.lifecycle import (
     FULL_DAYS,
     free_port,
@@ -223,9 +225,9 @@ def test_pyfunc_champion_loads_and_predicts(life: Lifecycle) -> None:
     assert list(out.columns) == list(OUTPUT_COLUMNS)
     assert len(out) == 7 and out["date"].iloc[0] == wrapped.first_forecast_day
     assert (out["p_any"].between(0, 1)).all()
-    for lo, hi in (("lo_95", "lo_80"), ("lo_80", "lo_50"), ("hi_50", "hi_80"), ("hi_80", "hi_95")):
+    for lo, hi in (("lo-95", "lo-80"), ("lo-80", "lo-50"), ("hi-50", "hi-80"), ("hi-80", "hi-95")):
         assert (out[lo] <= out[hi]).all()
-    assert (out["lo_50"] <= out["median"]).all() and (out["median"] <= out["hi_50"]).all()
+    assert (out["lo-50"] <= out["median"]).all() and (out["median"] <= out["hi-50"]).all()
     again = loaded.predict(frame, params={"n_samples": 200, "seed": 1})
     pd.testing.assert_frame_equal(out, again)
     # Version 1 is weather-blind (seasonal naive): it needs only dates, extra columns are fine.

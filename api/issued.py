@@ -1,0 +1,202 @@
+"""Issued forecasts and their renderings: the forecast and exceedance JSON, the archive record.
+
+An `Issued` holds the sample paths over the asked days of a `Window` and where they came from;
+every response built from it (and its archive rows) carries its `forecast_id` and `issued_at`.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any, Final
+
+import orjson
+import pandas as pd
+
+from api.archive import ArchiveRecord
+from api.champion import Champion
+from forecasting.contract import DEFAULT_LEVELS_PCT, level_name
+from forecasting.forecast import Forecast
+
+ARCHIVE_LEVELS: Final = DEFAULT_LEVELS_PCT  # the bands every archived forecast keeps
+_MAX_RENDERINGS: Final = 32  # sets of levels whose JSON one forecast keeps
+
+
+@dataclass(frozen=True)
+class Window:
+    """The days a forecast covers, and the origin the model simulates from."""
+
+    origin: date
+    start: date
+    horizon: int
+
+    @property
+    def lead(self) -> int:
+        """Days between the origin and the first asked day."""
+        return (self.start - self.origin).days
+
+    @property
+    def total(self) -> int:
+        """Days the model simulates (gap days plus asked days)."""
+        return self.lead + self.horizon
+
+    @property
+    def dates(self) -> pd.DatetimeIndex:
+        """Every simulated day."""
+        return pd.date_range(pd.Timestamp(self.origin), periods=self.total, freq="D")
+
+
+@dataclass(eq=False)
+class Issued:
+    """An issued forecast: the sample paths over the asked days and where they came from."""
+
+    forecast_id: str
+    kind: str
+    target: str
+    window: Window
+    forecast: Forecast
+    sources: tuple[str, ...]
+    champion: Champion
+    data_as_of: date | None
+    issued_at: datetime
+    n_samples: int
+    created: float = field(default_factory=time.monotonic)
+    _rendered: dict[tuple[float, ...], bytes] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def model_ref(self) -> dict[str, Any]:
+        """The `model` object of a response."""
+        return {
+            "name": self.champion.model_name,
+            "version": self.champion.version,
+            "trained_at": self.champion.trained_at,
+        }
+
+    def _provenance(self) -> dict[str, Any]:
+        """The closing fields of every response: model, data_as_of and issued_at."""
+        return {
+            "model": self.model_ref(),
+            "data_as_of": None if self.data_as_of is None else self.data_as_of.isoformat(),
+            "issued_at": _iso(self.issued_at),
+        }
+
+    def _days(self, levels: Sequence[float]) -> list[dict[str, Any]]:
+        """One entry per asked day: median, mean, P(any), bands and the weather source."""
+        f = self.forecast
+        median = f.median()
+        mean = f.mean()
+        p_any = f.p_any()
+        bands = {level_name(lv): f.interval(lv) for lv in levels}
+        return [
+            {
+                "date": ts.date().isoformat(),
+                "median": _count(median[i]),
+                "mean": round(float(mean[i]), 3),
+                "p_any": round(float(p_any[i]), 4),
+                "bands": {
+                    k: {"lo": _count(lo[i]), "hi": _count(hi[i])} for k, (lo, hi) in bands.items()
+                },
+                "weather_source": self.sources[i],
+            }
+            for i, ts in enumerate(f.dates)
+        ]
+
+    def _week_total(self, levels: Sequence[float]) -> dict[str, Any]:
+        """The median and bands of the total over the asked days."""
+        f = self.forecast
+        total_bands = {}
+        for lv in levels:
+            lo_t, hi_t = f.total_interval(lv)
+            total_bands[level_name(lv)] = {"lo": _count(lo_t), "hi": _count(hi_t)}
+        return {"median": _count(f.total_quantiles([0.5]).iloc[0]), "bands": total_bands}
+
+    def payload(self, levels: Sequence[float]) -> dict[str, Any]:
+        """The forecast response as a dict (see ForecastResponse)."""
+        return {
+            "target": self.target,
+            "start": self.window.start.isoformat(),
+            "horizon": self.window.horizon,
+            "days": self._days(levels),
+            "week_total": self._week_total(levels),
+            **self._provenance(),
+        }
+
+    def rendered(self, levels: Sequence[float]) -> bytes:
+        """The JSON response body for `levels`, computed once per set of levels."""
+        key = tuple(levels)
+        body = self._rendered.get(key)
+        if body is None:
+            body = orjson.dumps(self.payload(levels))
+            with self._lock:
+                if len(self._rendered) < _MAX_RENDERINGS:
+                    self._rendered[key] = body
+        return body
+
+    def exceedance(self, thresholds: Sequence[int]) -> dict[str, Any]:
+        """The exceedance response as a dict (see ExceedanceResponse)."""
+        f = self.forecast
+        probs = {str(int(k)): f.p_at_least(k) for k in thresholds}
+        return {
+            "target": self.target,
+            "start": self.window.start.isoformat(),
+            "horizon": self.window.horizon,
+            "thresholds": list(thresholds),
+            "days": [
+                {
+                    "date": ts.date().isoformat(),
+                    "p_at_least": {k: round(float(p[i]), 4) for k, p in probs.items()},
+                    "weather_source": self.sources[i],
+                }
+                for i, ts in enumerate(f.dates)
+            ],
+            **self._provenance(),
+        }
+
+    def archive_record(self, inputs: dict[str, Any]) -> ArchiveRecord:
+        """The archive rows of this forecast: one for the forecast (with its `inputs` and the
+        response at ARCHIVE_LEVELS) and one per asked day."""
+        payload = self.payload(ARCHIVE_LEVELS)
+        days = [
+            {
+                "forecast_id": self.forecast_id,
+                "target": self.target,
+                "date": date.fromisoformat(d["date"]),
+                "lead_days": self.window.lead + i + 1,
+                "median": d["median"],
+                "mean": d["mean"],
+                "p_any": d["p_any"],
+                "bands": d["bands"],
+                "weather_source": d["weather_source"],
+            }
+            for i, d in enumerate(payload["days"])
+        ]
+        row = {
+            "forecast_id": self.forecast_id,
+            "issued_at": self.issued_at,
+            "target": self.target,
+            "kind": self.kind,
+            "start": self.window.start,
+            "horizon": self.window.horizon,
+            "n_samples": self.n_samples,
+            "model_name": self.champion.model_name,
+            "model_version": self.champion.version,
+            "registered_model": self.champion.registered_name,
+            "model_trained_at": self.champion.trained_at,
+            "data_as_of": self.data_as_of,
+            "inputs": inputs,
+            "response": payload,
+        }
+        return ArchiveRecord(row, days)
+
+
+def _count(x: Any) -> int:
+    """A sample statistic as a non-negative whole count."""
+    return max(0, round(float(x)))
+
+
+def _iso(ts: datetime) -> str:
+    """A UTC timestamp written with a trailing Z."""
+    return ts.astimezone(UTC).isoformat().replace("+00:00", "Z")

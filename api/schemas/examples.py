@@ -1,0 +1,156 @@
+"""OpenAPI examples of the request and response bodies (documentation only)."""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from forecasting.contract import DEFAULT_LEVELS_PCT, MAX_HORIZON, level_name, registered_name
+
+EXAMPLE_START: Final = "2026-05-15"
+EXAMPLE_DATA_AS_OF: Final = "2026-05-14"
+EXAMPLE_ISSUED_AT: Final = "2026-05-15T07:12:03Z"
+
+# One example band per default level, narrowest first: {"50": {...}, "80": {...}, "95": {...}}.
+_BANDS: Final[dict[str, Any]] = {
+    level_name(lv): {"lo": 0, "hi": hi}
+    for lv, hi in zip(DEFAULT_LEVELS_PCT, (210, 480, 760), strict=True)
+}
+
+_DAY: Final[dict[str, Any]] = {
+    "date": EXAMPLE_START,
+    "median": 0,
+    "mean": 151.3,
+    "p_any": 0.42,
+    "bands": _BANDS,
+    "weather_source": "forecast",
+}
+
+FORECAST: Final[dict[str, Any]] = {
+    "target": "people",
+    "start": EXAMPLE_START,
+    "horizon": 1,
+    "days": [_DAY],
+    "week_total": {"median": 0, "bands": _BANDS},
+    "model": {"name": "hurdle", "version": "3", "trained_at": "2026-05-15T06:00:00Z"},
+    "data_as_of": EXAMPLE_DATA_AS_OF,
+    "issued_at": EXAMPLE_ISSUED_AT,
+}
+
+SCENARIO: Final[dict[str, Any]] = {
+    "target": "people",
+    "start": EXAMPLE_START,
+    "horizon": 7,
+    "levels": [80, 95],
+    "weather": [
+        {
+            "date": EXAMPLE_START,
+            "wind_mean_ms": 1.5,
+            "wind_max_hourly_ms": 3.0,
+            "gust_max_ms": 5.0,
+            "wind_dir_deg": 200,
+            "precip_mm": 0,
+            "temp_mean_c": 14,
+            "pressure_hpa": 1020,
+        }
+    ],
+}
+
+EXCEEDANCE: Final[dict[str, Any]] = {
+    "target": "people",
+    "start": EXAMPLE_START,
+    "horizon": 1,
+    "thresholds": [100, 300, 600],
+    "days": [
+        {
+            "date": EXAMPLE_START,
+            "p_at_least": {"100": 0.38, "300": 0.21, "600": 0.06},
+            "weather_source": "forecast",
+        }
+    ],
+    "model": {"name": "hurdle", "version": "3", "trained_at": None},
+    "data_as_of": EXAMPLE_DATA_AS_OF,
+    "issued_at": EXAMPLE_ISSUED_AT,
+}
+
+MODEL: Final[dict[str, Any]] = {
+    "champions": [
+        {
+            "target": "people",
+            "registered_model": registered_name("people"),
+            "name": "hurdle",
+            "version": "3",
+            "trained_at": "2026-05-15T06:00:00Z",
+            "data_vintage": "2026-05-15",
+            "weather_source": "knmi",
+            "weather_location": "Woensdrecht",
+            "training_data_end": EXAMPLE_DATA_AS_OF,
+            "backtest_metrics": {"crps": 61.2, "coverage_80": 0.81},
+            "loaded_at": "2026-05-15T06:01:00Z",
+            "status": "ok",
+            "registry_error": None,
+            "registry_checked_at": "2026-05-15T07:00:00Z",
+        }
+    ]
+}
+
+HISTORY: Final[dict[str, Any]] = {
+    "from": "2026-05-13",
+    "to": EXAMPLE_DATA_AS_OF,
+    "vintage": "2026-05-15",
+    "days": [
+        {"date": "2026-05-13", "people": 0, "boats": 0},
+        {"date": EXAMPLE_DATA_AS_OF, "people": 412, "boats": 7},
+    ],
+}
+
+ISSUED: Final[dict[str, Any]] = {
+    "date": EXAMPLE_START,
+    "target": "people",
+    "actual": 388,
+    "forecasts": [
+        {
+            "forecast_id": "4f1c0f1e9b1a4d3c8f7e6d5c4b3a2910",
+            "issued_at": "2026-05-14T07:12:03Z",
+            "kind": "default",
+            "start": EXAMPLE_START,
+            "horizon": 7,
+            "lead_days": 1,
+            "model": {"name": "hurdle", "version": "3", "trained_at": None},
+            "data_as_of": EXAMPLE_DATA_AS_OF,
+            "median": 0,
+            "mean": 151.3,
+            "p_any": 0.42,
+            "bands": {"80": {"lo": 0, "hi": 480}},
+            "weather_source": "forecast",
+        }
+    ],
+}
+
+READINESS: Final[dict[str, Any]] = {
+    "status": "ready",
+    "registry": "ok",
+    "targets": {
+        "people": {
+            "loaded": True,
+            "version": "3",
+            "stale": False,
+            "registry_error": None,
+            "behind_data": False,
+        }
+    },
+    "data_as_of": EXAMPLE_DATA_AS_OF,
+}
+
+RELOAD: Final[dict[str, Any]] = {
+    "targets": {"people": {"previous": "3", "current": "4", "changed": True, "error": None}}
+}
+
+VALIDATION_ERROR: Final[dict[str, Any]] = {
+    "detail": [
+        {
+            "loc": ["query", "horizon"],
+            "msg": f"Input should be less than or equal to {MAX_HORIZON}",
+            "type": "less_than_equal",
+        }
+    ]
+}

@@ -1,0 +1,93 @@
+"""Request schemas: ISO dates in queries and the body of a POST /v1/forecast scenario."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Annotated, Any, Final
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+
+from api.schemas import examples
+from forecasting.contract import (
+    DEFAULT_HORIZON,
+    DEFAULT_LEVELS_PCT,
+    MAX_HORIZON,
+    MAX_LEVELS,
+    MIN_HORIZON,
+    Target,
+    level_name,
+)
+from forecasting.schema import WEATHER_RANGES
+
+MAX_THRESHOLDS: Final = 20  # exceedance thresholds one request may ask for
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _iso_date(value: object) -> object:
+    """Accept dates as YYYY-MM-DD only (pydantic alone also takes Unix timestamps)."""
+    if isinstance(value, date):
+        return value
+    if not isinstance(value, str) or not _ISO_DATE.fullmatch(value):
+        raise ValueError("must be a date written YYYY-MM-DD")
+    return value
+
+
+IsoDate = Annotated[date, BeforeValidator(_iso_date)]
+
+
+def _wx(var: str, example: float, unit: str) -> Any:
+    lo, hi = WEATHER_RANGES[var]
+    return Field(None, ge=lo, le=hi, description=f"{var} in {unit}", examples=[example])
+
+
+class WeatherDay(BaseModel):
+    """One day of a weather scenario, in canonical columns and SI units."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    date: IsoDate
+    wind_mean_ms: float | None = _wx("wind_mean_ms", 1.5, "m/s")
+    wind_max_hourly_ms: float | None = _wx("wind_max_hourly_ms", 3.0, "m/s")
+    gust_max_ms: float | None = _wx("gust_max_ms", 5.0, "m/s")
+    wind_dir_deg: float | None = _wx("wind_dir_deg", 200, "degrees")
+    precip_mm: float | None = _wx("precip_mm", 0, "mm")
+    temp_mean_c: float | None = _wx("temp_mean_c", 14, "°C")
+    pressure_hpa: float | None = _wx("pressure_hpa", 1020, "hPa")
+    visibility_min_m: float | None = _wx("visibility_min_m", 20000, "m")
+    cloud_octas: float | None = _wx("cloud_octas", 3, "octas")
+
+
+class ScenarioRequest(BaseModel):
+    """The GET parameters plus a weather scenario; days not in `weather` use the provider
+    chain, and every day given must hold every variable the model needs."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [examples.SCENARIO]})
+
+    target: Target = "people"
+    start: IsoDate | None = Field(None, description="First forecast day; default: after the data.")
+    horizon: int = Field(DEFAULT_HORIZON, ge=MIN_HORIZON, le=MAX_HORIZON)
+    levels: Annotated[
+        list[Annotated[float, Field(gt=0, lt=100)]],
+        Field(min_length=1, max_length=MAX_LEVELS),
+    ] = list(DEFAULT_LEVELS_PCT)
+    weather: list[WeatherDay] = Field(
+        min_length=1, max_length=MAX_HORIZON, description="Scenario days (any subset of the days)."
+    )
+
+    @field_validator("levels")
+    @classmethod
+    def _unique_levels(cls, v: list[float]) -> list[float]:
+        if len({level_name(x) for x in v}) != len(v):
+            raise ValueError("levels must be distinct")
+        return sorted(v)
+
+    @model_validator(mode="after")
+    def _unique_days(self) -> ScenarioRequest:
+        seen: set[date] = set()
+        for day in self.weather:
+            if day.date in seen:
+                raise ValueError(f"weather lists {day.date} twice; give each day once")
+            seen.add(day.date)
+        return self

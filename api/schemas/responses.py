@@ -1,0 +1,242 @@
+"""Response schemas of the HTTP API (pydantic 2), with constraints and examples."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.schemas import examples
+from forecasting.contract import MAX_HORIZON, MIN_HORIZON, Target
+
+WeatherSource = Literal["request", "forecast", "observed", "climatology"]
+
+
+def _examples(example: dict[str, Any], populate_by_name: bool = False) -> ConfigDict:
+    """The model config that shows `example` in the OpenAPI schema."""
+    return ConfigDict(json_schema_extra={"examples": [example]}, populate_by_name=populate_by_name)
+
+
+# --------------------------------------------------------------------------- shared parts
+
+
+class Band(BaseModel):
+    """A central prediction band."""
+
+    lo: int = Field(ge=0, description="Lower end (count).")
+    hi: int = Field(ge=0, description="Upper end (count).")
+
+
+class DayForecast(BaseModel):
+    """The forecast for one day."""
+
+    date: date
+    median: int = Field(ge=0, description="Median count.")
+    mean: float = Field(ge=0, description="Mean count.")
+    p_any: float = Field(ge=0, le=1, description="Probability of at least one crossing.")
+    bands: dict[str, Band] = Field(description="Bands by level in percent, e.g. '80'.")
+    weather_source: WeatherSource = Field(description="Where this day's weather came from.")
+
+
+class WeekTotal(BaseModel):
+    """The distribution of the total over the horizon (coherent: summed along sample paths)."""
+
+    median: int = Field(ge=0)
+    bands: dict[str, Band]
+
+
+class ModelRef(BaseModel):
+    """Which champion made a forecast."""
+
+    name: str = Field(description="Model family, e.g. hurdle.")
+    version: str = Field(description="Registry version of the champion.")
+    trained_at: str | None = Field(description="When it was trained (ISO 8601).")
+
+
+class ForecastResponse(BaseModel):
+    """Daily forecasts with uncertainty bands, the total over the horizon and provenance."""
+
+    model_config = _examples(examples.FORECAST)
+
+    target: Target
+    start: date
+    horizon: int = Field(ge=MIN_HORIZON, le=MAX_HORIZON)
+    days: list[DayForecast]
+    week_total: WeekTotal
+    model: ModelRef
+    data_as_of: date | None = Field(description="Last observed day of arrivals.")
+    issued_at: datetime = Field(description="When this forecast was computed (UTC).")
+
+
+# --------------------------------------------------------------------------- other resources
+
+
+class ExceedanceDay(BaseModel):
+    """P(count ≥ k) on one day."""
+
+    date: date
+    p_at_least: dict[str, float] = Field(description="Probability by threshold k.")
+    weather_source: WeatherSource
+
+
+class ExceedanceResponse(BaseModel):
+    """Exceedance probabilities for capacity planning."""
+
+    model_config = _examples(examples.EXCEEDANCE)
+
+    target: Target
+    start: date
+    horizon: int
+    thresholds: list[int]
+    days: list[ExceedanceDay]
+    model: ModelRef
+    data_as_of: date | None
+    issued_at: datetime
+
+
+class ChampionInfo(BaseModel):
+    """The champion served for one target, and how fresh our view of the registry is."""
+
+    target: Target
+    registered_model: str
+    name: str | None = Field(description="Model family.")
+    version: str | None
+    trained_at: str | None
+    data_vintage: str | None
+    weather_source: str | None
+    weather_location: str | None
+    training_data_end: date | None = Field(description="Last day the model was fitted on.")
+    backtest_metrics: dict[str, Any]
+    loaded_at: datetime | None
+    status: Literal["ok", "stale", "unavailable"] = Field(
+        description="ok; stale: serving the last good model, the registry is unreachable or "
+        "not checked for too long; unavailable: no model loaded."
+    )
+    registry_error: str | None
+    registry_checked_at: datetime | None
+
+
+class ModelResponse(BaseModel):
+    """The champions."""
+
+    model_config = _examples(examples.MODEL)
+
+    champions: list[ChampionInfo]
+
+
+class HistoryDay(BaseModel):
+    """One observed day."""
+
+    date: date
+    people: int = Field(ge=0)
+    boats: int = Field(ge=0)
+
+
+class HistoryResponse(BaseModel):
+    """The observed series between two dates (inclusive)."""
+
+    model_config = _examples(examples.HISTORY, populate_by_name=True)
+
+    from_: date = Field(alias="from", serialization_alias="from")
+    to: date
+    vintage: str | None = Field(description="Publication the series comes from.")
+    days: list[HistoryDay]
+
+
+class IssuedDay(BaseModel):
+    """One archived forecast for the asked day."""
+
+    forecast_id: str
+    issued_at: datetime
+    kind: Literal["default", "scenario"]
+    start: date
+    horizon: int
+    lead_days: int = Field(description="Days from the data's end to this day.")
+    model: ModelRef
+    data_as_of: date | None
+    median: int
+    mean: float
+    p_any: float
+    bands: dict[str, Band]
+    weather_source: WeatherSource
+
+
+class IssuedResponse(BaseModel):
+    """What was issued for a day and, once known, what happened."""
+
+    model_config = _examples(examples.ISSUED)
+
+    date: date
+    target: Target
+    actual: int | None = Field(description="The observed count, null until published.")
+    forecasts: list[IssuedDay]
+
+
+class Health(BaseModel):
+    """Liveness."""
+
+    status: Literal["ok"] = "ok"
+
+
+class TargetReadiness(BaseModel):
+    """Readiness of one target."""
+
+    loaded: bool
+    version: str | None
+    stale: bool
+    registry_error: str | None
+    behind_data: bool = Field(
+        description="The champion was fitted on data that ends before the observed data: "
+        "retrain to forecast from the newest day."
+    )
+
+
+class Readiness(BaseModel):
+    """Readiness: ready when every served target has a model loaded."""
+
+    model_config = _examples(examples.READINESS)
+
+    status: Literal["ready", "not ready"]
+    registry: Literal["ok", "stale", "unreachable"]
+    targets: dict[str, TargetReadiness]
+    data_as_of: date | None
+
+
+class ReloadTarget(BaseModel):
+    """What a reload did for one target."""
+
+    previous: str | None
+    current: str | None
+    changed: bool
+    error: str | None
+
+
+class ReloadResponse(BaseModel):
+    """Result of POST /v1/admin/reload."""
+
+    model_config = _examples(examples.RELOAD)
+
+    targets: dict[str, ReloadTarget]
+
+
+class ErrorItem(BaseModel):
+    """One problem with the request; `loc` names the field."""
+
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class ValidationErrorResponse(BaseModel):
+    """A 422 or 413: every problem, each naming its field."""
+
+    model_config = _examples(examples.VALIDATION_ERROR)
+
+    detail: list[ErrorItem]
+
+
+class MessageResponse(BaseModel):
+    """An error with a message."""
+
+    detail: str

@@ -1,0 +1,163 @@
+"""Where runs and models go: the tracking URI, a client on it, experiments, reachability.
+
+- By default a local SQLite store, ``sqlite:///mlruns.db``, with artifacts under
+  ``./mlartifacts`` (``mlflow ui --backend-store-uri sqlite:///mlruns.db`` shows both).
+- ``MLFLOW_TRACKING_URI`` (or an explicit URI) selects another store, e.g. a remote
+  ``mlflow server``; its artifact location is then the server's.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import mlflow
+from mlflow import MlflowClient
+
+DEFAULT_TRACKING_URI = "sqlite:///mlruns.db"
+DEFAULT_ARTIFACT_ROOT = Path("mlartifacts")
+HEALTH_TIMEOUT_S = 5.0
+_MAX_PARAM_LEN = 6000
+
+_state: dict[str, Any] = {"uri": None, "artifact_root": None}
+
+
+class TrackingUnavailable(RuntimeError):
+    """MLflow could not be reached or refused a request; says where and what to do."""
+
+
+def resolve_tracking_uri(uri: str | None = None) -> str:
+    """The tracking URI to use: `uri`, else $MLFLOW_TRACKING_URI, else the local SQLite store."""
+    return uri or os.environ.get("MLFLOW_TRACKING_URI") or DEFAULT_TRACKING_URI
+
+
+def is_local(uri: str) -> bool:
+    """True for stores on this machine (SQLite file or a file path)."""
+    scheme = urlparse(uri).scheme
+    return scheme in ("sqlite", "file", "")
+
+
+def configure(uri: str | None = None, artifact_root: str | Path | None = None) -> str:
+    """Point MLflow (tracking and registry) at `uri`; returns the URI in force.
+
+    `artifact_root` (default $CROSSINGS_ARTIFACT_ROOT, else ``./mlartifacts``) is where
+    experiments created in a local store keep their artifacts; a remote server decides its
+    own.
+    """
+    resolved = resolve_tracking_uri(uri)
+    mlflow.set_tracking_uri(resolved)
+    mlflow.set_registry_uri(resolved)
+    _state["uri"] = resolved
+    root = artifact_root or os.environ.get("CROSSINGS_ARTIFACT_ROOT") or DEFAULT_ARTIFACT_ROOT
+    _state["artifact_root"] = Path(root)
+    _quiet_pickle_warning()
+    return resolved
+
+
+class _DropPickleWarning(logging.Filter):
+    """MLflow warns on every pyfunc logged as a Python object; ours is by design (the
+    forecaster's classes ship with the model as code), so the warning is noise."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Keep every record but the CloudPickle warning."""
+        return "serialized using CloudPickle" not in record.getMessage()
+
+
+def _quiet_pickle_warning() -> None:
+    lg = logging.getLogger("mlflow.pyfunc")
+    if not any(isinstance(f, _DropPickleWarning) for f in lg.filters):
+        lg.addFilter(_DropPickleWarning())
+
+
+def current_uri() -> str:
+    """The configured tracking URI (configuring the default if nothing was set)."""
+    return str(_state["uri"] or configure())
+
+
+def redact(uri: str) -> str:
+    """The URI without a password, for messages."""
+    return re.sub(r"//([^:/@]+):[^@/]+@", r"//\1:***@", uri)
+
+
+def check_reachable(uri: str | None = None) -> None:
+    """Raise TrackingUnavailable, naming the URI and the fix, unless MLflow answers.
+
+    A remote server gets a quick ``/health`` request (seconds, not MLflow's minutes of
+    retries); any store then answers one cheap query.
+    """
+    target = uri or current_uri()
+    shown = redact(target)
+    hint = (
+        "Start the server, fix MLFLOW_TRACKING_URI, or unset it to use the local store "
+        f"{DEFAULT_TRACKING_URI}"
+    )
+    scheme = urlparse(target).scheme
+    if scheme in ("http", "https"):
+        _check_health(target, shown, hint)
+    elif scheme == "sqlite":
+        db = Path(target.removeprefix("sqlite:///"))
+        if not db.parent.exists():
+            raise TrackingUnavailable(
+                f"the folder of the MLflow store {shown} does not exist; create it or pick "
+                "another MLFLOW_TRACKING_URI"
+            )
+    try:
+        MlflowClient(tracking_uri=target).search_experiments(max_results=1)
+    except Exception as exc:  # any store error means we cannot track
+        raise TrackingUnavailable(f"MLflow store {shown} does not answer ({exc}). {hint}") from exc
+
+
+def _check_health(url: str, shown: str, hint: str) -> None:
+    import httpx
+
+    try:
+        resp = httpx.get(url.rstrip("/") + "/health", timeout=HEALTH_TIMEOUT_S)
+    except httpx.HTTPError as exc:
+        raise TrackingUnavailable(
+            f"MLflow tracking server {shown} is unreachable ({type(exc).__name__}: {exc}). {hint}"
+        ) from exc
+    if resp.status_code != 200:
+        raise TrackingUnavailable(
+            f"MLflow tracking server {shown} answered /health with HTTP {resp.status_code}. {hint}"
+        )
+
+
+def client() -> MlflowClient:
+    """An MlflowClient on the configured store."""
+    uri = current_uri()
+    return MlflowClient(tracking_uri=uri, registry_uri=uri)
+
+
+def ensure_experiment(name: str) -> str:
+    """The id of experiment `name`, creating it (with a local artifact folder) if needed."""
+    c = client()
+    exp = c.get_experiment_by_name(name)
+    if exp is not None:
+        if exp.lifecycle_stage == "deleted":
+            c.restore_experiment(exp.experiment_id)
+        return str(exp.experiment_id)
+    location = None
+    if is_local(current_uri()):
+        root = Path(_state["artifact_root"] or DEFAULT_ARTIFACT_ROOT).resolve()
+        location = (root / name).as_uri()
+    return str(c.create_experiment(name, artifact_location=location))
+
+
+def run_url(run_id: str, experiment_id: str) -> str | None:
+    """A link to the run in the MLflow UI for remote servers (None for local stores)."""
+    uri = current_uri()
+    if is_local(uri) or not uri.startswith("http"):
+        return None
+    return f"{uri.rstrip('/')}/#/experiments/{experiment_id}/runs/{run_id}"
+
+
+def param_value(value: Any) -> str:
+    """A param, tag or tag-like value as MLflow stores it: strings as they are, anything else
+    as JSON; cut to MLflow's length limit."""
+    text = value if isinstance(value, str) else json.dumps(value, default=str, sort_keys=True)
+    return text if len(text) <= _MAX_PARAM_LEN else text[: _MAX_PARAM_LEN - 3] + "..."

@@ -1,0 +1,244 @@
+"""One model's nested MLflow run: params, metrics (overall and per lead day), charts, the
+backtest forecasts, the next days' forecast after a refit on all the data and, for a winner
+that is to be registered, the pyfunc model."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from forecasting import schema, tracking
+from forecasting.evaluation import metrics
+from forecasting.evaluation.backtest import BacktestResult
+from forecasting.models import Model, create
+from forecasting.tracking.pyfunc import CrossingsModel, input_example, pip_requirements, summarise
+from forecasting.training import plots
+from forecasting.training.plan import GatePolicy, NextDays
+from forecasting.training.provenance import Provenance, TrainingData, full_params
+from forecasting.training.results import ModelRun
+from forecasting.weather import next_days_weather
+
+log = logging.getLogger(__name__)
+
+SUMMARY_KEYS = (
+    "crps",
+    "wis",
+    "pinball",
+    "mae",
+    "rmse",
+    "mase",
+    "brier",
+    "coverage_50",
+    "coverage_80",
+    "coverage_95",
+    "central_coverage_50",
+    "central_coverage_80",
+    "central_coverage_95",
+    "width_50",
+    "width_80",
+    "width_95",
+    "n_forecasts",
+)
+HISTORY_TAIL_DAYS = 56
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """What every model's run in one job shares."""
+
+    experiment_id: str
+    data: TrainingData
+    provenance: Provenance
+    gate: GatePolicy
+    next_days: NextDays
+    register: bool  # whether each target's winner is logged as a model to register
+    tmp: Path
+
+
+@dataclass(frozen=True)
+class LoggedRun:
+    """A model's run and, for a winner to register, its logged pyfunc and when it was
+    trained."""
+
+    run: ModelRun
+    model_uri: str | None = None
+    trained_at: str | None = None
+
+
+def as_float(v: Any) -> float | None:
+    """`v` as a finite float, else None."""
+    try:
+        f = float(v)
+    except (TypeError, ValueError):
+        return None
+    return f if np.isfinite(f) else None
+
+
+def summary_metrics(summary: pd.DataFrame, model: str) -> dict[str, float]:
+    """A model's overall metrics, keyed ``<weather mode>/<metric>``."""
+    out: dict[str, float] = {}
+    for _, row in summary.loc[summary["model"] == model].iterrows():
+        mode = row["weather_mode"]
+        for key in SUMMARY_KEYS:
+            if key in row and (v := as_float(row[key])) is not None:
+                out[f"{mode}/{key}"] = v
+    return out
+
+
+def _lead_metric_rows(rows: pd.DataFrame) -> list[tuple[str, float, int]]:
+    by_lead = metrics.aggregate_scores(rows, ["weather_mode", "lead"])
+    out = []
+    for _, row in by_lead.iterrows():
+        for key in SUMMARY_KEYS:
+            if key in row and (v := as_float(row[key])) is not None:
+                out.append((f"{row['weather_mode']}/by_lead/{key}", v, int(row["lead"])))
+    return out
+
+
+def log_summary_table(summaries: list[pd.DataFrame], tmp: Path) -> None:
+    """Every target's backtest summary as one CSV on the parent run."""
+    table = pd.concat(summaries, ignore_index=True)
+    cols = ["target", "model", "weather_mode", *[k for k in SUMMARY_KEYS if k in table]]
+    tracking.log_table(
+        table.loc[:, [*cols, "fit_seconds_median"]], "summary/backtest_summary.csv", tmp
+    )
+
+
+def log_model_run(
+    ctx: RunContext, result: BacktestResult, summary: pd.DataFrame, name: str, winner: bool
+) -> LoggedRun:
+    """Log one model's nested run for the target of `result` (a backtest of all models)."""
+    target = result.config.target
+    configured = dict(result.config.model_params.get(name, {}))
+    rows = result.rows.loc[result.rows["model"] == name].reset_index(drop=True)
+    fits = result.fits.loc[result.fits["model"] == name, "fit_seconds"]
+    with tracking.start_run(
+        ctx.experiment_id,
+        run_name=f"{target}-{name}",
+        nested=True,
+        tags={"target": target, "model": name, "role": "winner" if winner else "candidate"},
+    ) as run_id:
+        run = ModelRun(
+            target=target,
+            model=name,
+            params=full_params(name, target, configured),
+            run_id=run_id,
+            gate_score=ctx.gate.score(summary, name),
+            metrics=summary_metrics(summary, name),
+            fit_seconds_median=float(fits.median()),
+        )
+        _log_scores(ctx, run, rows, fits)
+        _log_backtest(ctx, run, rows)
+        model, frame, history = _refit_and_forecast(ctx, run, configured)
+        if winner and ctx.register:
+            uri, trained_at = _log_pyfunc(ctx, run, model, frame, history)
+            return LoggedRun(run, uri, trained_at)
+    return LoggedRun(run)
+
+
+def _title(run: ModelRun) -> str:
+    return f"{run.target} · {run.model}"
+
+
+def _log_scores(ctx: RunContext, run: ModelRun, rows: pd.DataFrame, fits: pd.Series) -> None:
+    """Params (hyperparameters and provenance) and metrics: overall, per lead day, gate score
+    and fit times."""
+    tracking.log_params(
+        {
+            "model": run.model,
+            "target": run.target,
+            **{f"model.{k}": v for k, v in run.params.items()},
+            **ctx.provenance.run_params(),
+        }
+    )
+    tracking.log_metric_rows(
+        [(k, v, 0) for k, v in run.metrics.items()]
+        + _lead_metric_rows(rows)
+        + [
+            ("gate_score", run.gate_score, 0),
+            ("fit_seconds_median", float(fits.median()), 0),
+            ("fit_seconds_mean", float(fits.mean()), 0),
+            ("fit_seconds_total", float(fits.sum()), 0),
+        ]
+    )
+
+
+def _log_backtest(ctx: RunContext, run: ModelRun, rows: pd.DataFrame) -> None:
+    """Charts of the backtest, its per-forecast rows and the data manifest."""
+    title = _title(run)
+    tracking.log_figure(
+        plots.backtest_fan_chart(
+            rows, ctx.gate.weather_mode, title=f"{title}: last backtest origins"
+        ),
+        "plots/backtest_fan.png",
+    )
+    tracking.log_figure(
+        plots.calibration_plot(rows, title=f"{title}: calibration"), "plots/calibration.png"
+    )
+    tracking.log_table(rows, "backtest/forecasts.parquet", ctx.tmp)
+    tracking.log_artifact(ctx.data.manifest_path, "data")
+
+
+def _refit_and_forecast(
+    ctx: RunContext, run: ModelRun, configured: dict[str, Any]
+) -> tuple[Model, pd.DataFrame, pd.DataFrame]:
+    """Refit on all the data and log the next days' fan chart and table. Returns the model,
+    the next days' weather frame (the pyfunc's input example) and the recent history."""
+    data, nd = ctx.data, ctx.next_days
+    t0 = time.perf_counter()
+    model = create(run.model, target=run.target, **configured)
+    model.fit(data.arrivals, data.weather.loc[data.weather[schema.DATE] <= data.last_date])
+    tracking.log_metrics({"refit_seconds": time.perf_counter() - t0})
+    dates = pd.date_range(data.last_date + pd.Timedelta(days=1), periods=nd.horizon)
+    fw, frame, mode = next_days_weather(data.weather, dates, nd.n_samples, nd.seed)
+    fc = model.predict(nd.horizon, fw, nd.n_samples, seed=nd.seed)
+    history = data.arrivals.loc[:, [schema.DATE, run.target]].tail(HISTORY_TAIL_DAYS)
+    tracking.log_figure(
+        plots.next_week_fan_chart(
+            history,
+            fc,
+            title=f"{_title(run)}: next {nd.horizon} days ({mode} weather); labels: P(any)",
+        ),
+        "plots/next_week_fan.png",
+    )
+    next_week = summarise(fc)
+    next_week.insert(1, "weather", mode)
+    tracking.log_table(next_week, "forecast/next_week.csv", ctx.tmp)
+    return model, frame, history
+
+
+def _log_pyfunc(
+    ctx: RunContext, run: ModelRun, model: Model, frame: pd.DataFrame, history: pd.DataFrame
+) -> tuple[str, str]:
+    """Log the refit model as a pyfunc on the run; returns its URI and training time."""
+    trained_at = datetime.now(UTC).isoformat(timespec="seconds")
+    meta = ctx.provenance.model_metadata(run, trained_at)
+    wrapped = CrossingsModel(model, meta, history)
+    example = input_example(wrapped, frame)
+    output = wrapped.predict(None, example, {"n_samples": 200, "seed": 0})
+    uri = tracking.log_pyfunc_model(
+        wrapped,
+        example,
+        output,
+        params={"n_samples": ctx.next_days.n_samples, "seed": 0},
+        pip_requirements=pip_requirements(run.model),
+    )
+    return uri, trained_at
+
+
+__all__ = [
+    "SUMMARY_KEYS",
+    "LoggedRun",
+    "RunContext",
+    "as_float",
+    "log_model_run",
+    "log_summary_table",
+    "summary_metrics",
+]

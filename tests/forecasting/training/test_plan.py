@@ -1,0 +1,182 @@
+"""The config resolved once: per-target backtests, the gate policy, and one provenance record
+from which run params, version tags and the saved model's metadata are all derived."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from forecasting.evaluation.backtest import BacktestConfig
+from forecasting.ingest import ingest
+from forecasting.training.config import parse_config
+from forecasting.training.gate import decide, gate_key
+from forecasting.training.plan import GatePolicy, resolve
+from forecasting.training.provenance import TrainingData, git_commit, load_data
+from forecasting.training.results import ModelRun
+from tests.lifecycle import small_config, write_sources
+
+# The keys other tools read (MLflow UI filters, dashboards, the API's /model): pinned.
+RUN_PARAMS = [  # the order they were written in before the split; MLflow keeps no order
+    "data.vintage",
+    "data.manifest_sha256",
+    "data.fingerprint",
+    "data.first_date",
+    "data.last_date",
+    "data.arrivals_sha256",
+    "weather.source",
+    "weather.location",
+    "weather.vintage",
+    "git_commit",
+    "config.name",
+    "config.sha256",
+    "backtest.start",
+    "backtest.end",
+    "backtest.step",
+    "backtest.horizon",
+    "backtest.weather_modes",
+    "backtest.n_samples",
+    "backtest.seed",
+    "gate.metric",
+    "gate.weather_mode",
+]
+VERSION_TAGS = {
+    "config_name",
+    "config_sha256",
+    "gate.metric",
+    "gate.weather_mode",
+    "backtest.start",
+    "backtest.end",
+    "backtest.step",
+    "backtest.horizon",
+    "backtest.n_samples",
+    "backtest.seed",
+    "data.manifest_sha256",
+    "data.fingerprint",
+    "data.vintage",
+    "git_commit",
+}
+METADATA = [
+    "model_name",
+    "target",
+    "params",
+    "trained_at",
+    "data_vintage",
+    "manifest_sha256",
+    "weather_source",
+    "weather_location",
+    "backtest_metrics",
+    "gate",
+    "config_name",
+    "run_id",
+    "git_commit",
+]
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory: pytest.TempPathFactory) -> TrainingData:
+    root = tmp_path_factory.mktemp("plan")
+    a, w = write_sources(root / "src")
+    ingest(a, w, root / "data")
+    return load_data(root / "data")
+
+
+def _cfg(**over: object) -> dict:
+    return small_config("plan", "unit", targets=["people", "boats"], **over)
+
+
+def test_resolve_per_target(data: TrainingData) -> None:
+    cfg = parse_config(_cfg())
+    plan = resolve(cfg, data, "abc123")
+    assert [t.target for t in plan.targets] == ["people", "boats"]
+    assert [t.registered_name for t in plan.targets] == ["unit-people", "unit-boats"]
+    start, end = cfg.window(data.arrivals)
+    for tp in plan.targets:
+        bt = tp.backtest
+        assert bt.target == tp.target and (bt.start, bt.end) == (start, end)
+        assert list(bt.models) == ["hurdle", "seasonal_naive"]
+        assert bt.model_params == {"hurdle": {"history_days": 365}, "seasonal_naive": {}}
+    assert plan.gate == GatePolicy("crps", "forecast", 0.005)
+    assert (plan.next_days.horizon, plan.next_days.n_samples, plan.next_days.seed) == (7, 100, 0)
+    unregistered = resolve(parse_config(_cfg(registry={"register": False})), data, "abc")
+    assert [t.registered_name for t in unregistered.targets] == [None, None]
+    assert plan.register and not unregistered.register
+
+
+def test_one_provenance_record(data: TrainingData) -> None:
+    cfg = parse_config(_cfg())
+    prov = resolve(cfg, data, "abc123").provenance
+    params = prov.run_params()
+    assert sorted(params) == sorted(RUN_PARAMS)
+    start, end = cfg.window(data.arrivals)
+    assert params["backtest.start"] == str(start.date()) and params["backtest.end"] == str(
+        end.date()
+    )
+    assert params["backtest.weather_modes"] == "forecast" and params["git_commit"] == "abc123"
+    assert params["config.sha256"] == cfg.sha256()
+    assert params["data.fingerprint"] == data.fingerprint
+    tags = prov.version_tags()
+    assert set(tags) == VERSION_TAGS
+    for key in VERSION_TAGS & set(params):
+        assert tags[key] == params[key]
+    run = ModelRun(
+        target="people",
+        model="hurdle",
+        params={"history_days": 365},
+        run_id="r1",
+        gate_score=1.5,
+        metrics={"forecast/crps": 1.5, "forecast/mae": 2.0, "observed/crps": 1.0},
+        fit_seconds_median=0.1,
+    )
+    meta = prov.model_metadata(run, "2026-01-01T00:00:00+00:00")
+    assert list(meta) == METADATA
+    assert meta["backtest_metrics"] == {"crps": 1.5, "mae": 2.0}
+    assert meta["gate"] == {
+        "metric": "crps",
+        "weather_mode": "forecast",
+        "score": 1.5,
+        "start": params["backtest.start"],
+        "end": params["backtest.end"],
+        "step": 7,
+        "horizon": 7,
+    }
+    assert (meta["manifest_sha256"], meta["git_commit"]) == (data.manifest_sha256, "abc123")
+    assert prov.backtest_window == f"{start.date()}..{end.date()} every 7d"
+
+
+def test_git_commit_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CROSSINGS_GIT_COMMIT", "deadbeef")
+    assert git_commit() == "deadbeef"
+
+
+def test_gate_key_is_stable() -> None:
+    # Registered versions carry this key: it must not change with the code's layout.
+    bt = BacktestConfig(
+        models=["hurdle"],
+        start="2022-03-07",
+        end="2022-04-25",
+        target="boats",
+        weather_modes=("forecast",),
+        n_samples=500,
+    )
+    gate = GatePolicy("crps", "forecast", 0.005)
+    assert gate_key(gate, bt, "abc") == "8a71ad88a82fbc313d514b6d"
+    assert gate_key(GatePolicy("mae", "forecast", 0.005), bt, "abc") != gate_key(gate, bt, "abc")
+
+
+def test_decide_and_score() -> None:
+    gate = GatePolicy("crps", "forecast", 0.01)
+    assert decide(gate, 5.0, None) == (True, "no comparable champion")
+    assert decide(gate, 5.0, float("nan"))[0]
+    promoted, reason = decide(gate, 9.8, 10.0)
+    assert promoted and reason == "crps 9.8 beats the champion's 10 by more than 1.0%"
+    kept, reason = decide(gate, 9.95, 10.0)
+    assert not kept and reason == "crps 9.95 does not beat the champion's 10 by more than 1.0%"
+    summary = pd.DataFrame(
+        {
+            "model": ["a", "a", "b"],
+            "weather_mode": ["forecast", "observed", "observed"],
+            "crps": [1.0, 2.0, 3.0],
+        }
+    )
+    assert gate.score(summary, "a") == 1.0
+    assert pd.isna(gate.score(summary, "b"))

@@ -223,6 +223,7 @@ class ForecastArchive:
                 f.model_version,
                 f.model_trained_at,
                 f.data_as_of,
+                f.inputs,
                 d.lead_days,
                 d.median,
                 d.mean,

@@ -1,12 +1,13 @@
 """A micro-cache of whole responses for the idempotent forecast GETs (the hot path).
 
-The default-weather forecast behind GET /v1/forecast is already cached per (target, start,
-horizon, model version); this layer keeps the finished HTTP response per exact query string
-so a repeated request skips routing, validation and dependency resolution. An entry is used
-only while
+The default-weather forecast behind GET /v1/forecast is already cached per (target, issue
+date, weather mode, start, horizon, model version, data version); this layer keeps the
+finished HTTP response per exact query string so a repeated request skips routing,
+validation and dependency resolution. An entry is used only while
 
-- the champions and the observed data are the ones it was made with (`service.generation`
-  changes on every reload), and
+- the champions, the observed data and today's date are the ones it was made with
+  (`service.generation` changes on every reload and when the day turns: the default issue
+  date is today), and
 - the forecast it was rendered from is still fresh (the route sets `cache_until`).
 
 Only 200 answers are kept; errors and other paths pass through untouched.

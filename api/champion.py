@@ -8,6 +8,12 @@ whole on reload, so a request that has taken its champion keeps using that objec
 while new requests see the new one. When the registry cannot be reached (or the alias points
 at something that does not load), the store keeps the last good champion and records the
 error; `status()` then reports the model as stale.
+
+A `check` passed to the store may refuse a champion (`ChampionRefused`, e.g. one that learned
+on another weather source than the live provider serves). A refused version is never served:
+the store keeps the last good champion, records the refusal as the target's error (so it
+reports stale, with the message) and does not load that version again until the alias moves
+or a forced reload. At start-up there is no last good champion, and the app refuses to start.
 """
 
 from __future__ import annotations
@@ -24,6 +30,8 @@ from typing import Any, Protocol
 import pandas as pd
 
 from forecasting.models.base import Model
+from forecasting.providers.live import LiveForecast
+from forecasting.weather.source import WeatherSource
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +80,10 @@ class Registry(Protocol):
         ...
 
 
+class ChampionRefused(RuntimeError):
+    """A champion that must not be served; the message says why and how to fix it."""
+
+
 @dataclass
 class TargetStatus:
     """What the store knows about one target's registry entry."""
@@ -81,6 +93,8 @@ class TargetStatus:
     last_success_at: datetime | None = None
     last_success_mono: float | None = None
     error: str | None = None
+    refused: str | None = None  # why the alias's version was refused (None: not refused)
+    refused_version: str | None = None
 
 
 @dataclass(frozen=True)
@@ -110,8 +124,10 @@ class ChampionStore:
         *,
         stale_after: float = float("inf"),
         clock: Callable[[], float] = time.monotonic,
+        check: Callable[[Champion], None] | None = None,
     ) -> None:
         self.registry = registry
+        self.check = check
         self.names = dict(names)
         self.stale_after = stale_after
         self._clock = clock
@@ -175,6 +191,8 @@ class ChampionStore:
         st.last_check_at = datetime.now(UTC)
         try:
             version = self.registry.champion_version(name)
+            if not force and version == st.refused_version:
+                return ReloadOutcome(target, previous, previous, False, st.error)
             changed = force or previous != version
             if changed:
                 forecaster, metadata = self.registry.load(name, version)
@@ -185,8 +203,15 @@ class ChampionStore:
                     loaded_at=datetime.now(UTC),
                     registered_name=name,
                 )
+                if self.check is not None:
+                    self.check(champion)
                 self.put(target, champion)
                 log.info("serving %s version %s (was %s)", name, version, previous)
+        except ChampionRefused as exc:
+            st.error = st.refused = str(exc)
+            st.refused_version = version
+            log.error("%s version %s refused; still serving %s: %s", name, version, previous, exc)
+            return ReloadOutcome(target, previous, previous, False, st.error)
         except Exception as exc:  # any registry or load failure: keep serving what we have
             st.error = f"{type(exc).__name__}: {exc}".strip()[:500]
             log.warning(
@@ -196,7 +221,7 @@ class ChampionStore:
                 st.error,
             )
             return ReloadOutcome(target, previous, previous, False, st.error)
-        st.error = None
+        st.error = st.refused = st.refused_version = None
         st.last_success_at = datetime.now(UTC)
         st.last_success_mono = self._clock()
         return ReloadOutcome(target, previous, version, changed)
@@ -227,3 +252,29 @@ class ChampionStore:
         if poller is not None:
             poller.stop.set()
             poller.thread.join(timeout=30)
+
+
+def live_check(live: LiveForecast) -> Callable[[Champion], None]:
+    """The store's check: refuse a weather-driven champion that did not learn on the live
+    provider's weather at a known point, while the live provider is on."""
+
+    def check(champion: Champion) -> None:
+        if not live.enabled or not champion.forecaster.uses_weather:
+            return
+        source = WeatherSource.from_metadata(champion.metadata)
+        why = source.live_mismatch(live.provider)
+        if why is None:
+            return
+        lat = source.lat if source.lat is not None else live.lat
+        lon = source.lon if source.lon is not None else live.lon
+        raise ChampionRefused(
+            f"{champion.registered_name} version {champion.version} cannot be served with the "
+            f"live weather forecast: {why}. A model must be served with the weather source and "
+            "place it learned from. Either train it on Open-Meteo weather for its point "
+            f"(`crossings fetch-weather --provider open-meteo-archive --lat {lat:.2f} --lon "
+            f"{lon:.2f} --start <first day> --end <last day> --out data/raw/point.csv`, then "
+            "`crossings ingest --weather data/raw/point.csv` and `crossings train`), or serve "
+            "without the live provider (CROSSINGS_OPEN_METEO_URL= crossings serve)"
+        )
+
+    return check

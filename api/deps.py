@@ -17,9 +17,11 @@ from api.settings import ApiSettings, get_settings
 from forecasting.contract import (
     DEFAULT_HORIZON,
     DEFAULT_LEVELS_PCT,
+    MAX_BRIDGE_DAYS,
     MAX_HORIZON,
     MAX_LEVELS,
     MIN_HORIZON,
+    ServedWeatherMode,
     Target,
     level_name,
 )
@@ -64,9 +66,28 @@ HorizonQuery = Annotated[
 StartQuery = Annotated[
     IsoDate | None,
     Query(
-        description="First forecast day (YYYY-MM-DD); default: the day after the last "
-        "observed day.",
+        description="First forecast day (YYYY-MM-DD), from the issue date to 13 days after "
+        "it; default: the issue date.",
         examples=["2026-05-15"],
+    ),
+]
+AsOfQuery = Annotated[
+    IsoDate | None,
+    Query(
+        description="Issue the forecast as of this past day (YYYY-MM-DD): a hindcast, with the "
+        "arrivals before it and a weather forecast simulated from the stored observations, as "
+        "the backtest does. Default: today, or the day after the newest arrivals when they end "
+        f"more than {MAX_BRIDGE_DAYS} days before today.",
+        examples=["2026-05-15"],
+    ),
+]
+WeatherModeQuery = Annotated[
+    ServedWeatherMode,
+    Query(
+        description="Weather from the issue date on: forecast (a weather forecast with its "
+        "spread by lead: live, or simulated for a hindcast; else climatology), observed "
+        "(hindsight: the weather that happened, labelled so) or climatology.",
+        examples=["forecast"],
     ),
 ]
 

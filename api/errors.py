@@ -21,7 +21,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from api.archive import ArchiveUnavailable
 from api.service import InvalidInput, NotReady
-from forecasting.weather.serving import WeatherUnavailable
+from forecasting.weather.future import WeatherUnavailable
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,8 @@
 """Issued forecasts and their renderings: the forecast and exceedance JSON, the archive record.
 
-An `Issued` holds the sample paths over the asked days of a `Window` and where they came from;
-every response built from it (and its archive rows) carries its `forecast_id` and `issued_at`.
+An `Issued` wraps one `forecasting.issuing.IssuedForecast` (the asked days' sample paths and
+what they rest on) with the champion that made it; every response built from it (and its
+archive rows) carries its `forecast_id`, `issued_at` and issue date.
 """
 
 from __future__ import annotations
@@ -11,61 +12,88 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from functools import cached_property
 from typing import Any, Final
 
 import orjson
-import pandas as pd
 
 from api.archive import ArchiveRecord
 from api.champion import Champion
 from forecasting.contract import DEFAULT_LEVELS_PCT, level_name
 from forecasting.forecast import Forecast
+from forecasting.issuing import IssuedForecast
 
 ARCHIVE_LEVELS: Final = DEFAULT_LEVELS_PCT  # the bands every archived forecast keeps
 _MAX_RENDERINGS: Final = 32  # sets of levels whose JSON one forecast keeps
 
 
-@dataclass(frozen=True)
-class Window:
-    """The days a forecast covers, and the origin the model simulates from."""
-
-    origin: date
-    start: date
-    horizon: int
-
-    @property
-    def lead(self) -> int:
-        """Days between the origin and the first asked day."""
-        return (self.start - self.origin).days
-
-    @property
-    def total(self) -> int:
-        """Days the model simulates (gap days plus asked days)."""
-        return self.lead + self.horizon
-
-    @property
-    def dates(self) -> pd.DatetimeIndex:
-        """Every simulated day."""
-        return pd.date_range(pd.Timestamp(self.origin), periods=self.total, freq="D")
-
-
 @dataclass(eq=False)
 class Issued:
-    """An issued forecast: the sample paths over the asked days and where they came from."""
+    """A served forecast: the issued forecast's sample paths over the asked days, what they
+    rest on (issue date, data end, bridged days, each day's weather) and who made it."""
 
     forecast_id: str
     kind: str
-    target: str
-    window: Window
-    forecast: Forecast
-    sources: tuple[str, ...]
     champion: Champion
-    data_as_of: date | None
+    issued: IssuedForecast
+    hindcast: bool
     issued_at: datetime
-    n_samples: int
     created: float = field(default_factory=time.monotonic)
     _rendered: dict[tuple[float, ...], bytes] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def target(self) -> str:
+        """people or boats."""
+        return self.champion.target
+
+    @property
+    def forecast(self) -> Forecast:
+        """The asked days' sample paths."""
+        return self.issued.forecast
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        """Each asked day's weather source (contract.WEATHER_SOURCES)."""
+        return self.issued.sources
+
+    @property
+    def n_samples(self) -> int:
+        """Sample paths per day."""
+        return self.issued.spec.n_samples
+
+    @property
+    def start(self) -> date:
+        """The first asked day."""
+        return self.issued.spec.first_day.date()
+
+    @property
+    def horizon(self) -> int:
+        """The number of asked days."""
+        return self.issued.spec.horizon
+
+    @property
+    def issue_date(self) -> date:
+        """The day the forecast is issued on (T)."""
+        return self.issued.spec.issue_date.date()
+
+    @property
+    def data_as_of(self) -> date:
+        """The newest arrival day the model's state comes from."""
+        return self.issued.data_end.date()
+
+    @cached_property
+    def day_weather(self) -> list[dict[str, float] | None]:
+        """Per asked day, the mean over the weather paths of each variable the model used
+        (None for a model that uses no weather)."""
+        fw = self.issued.weather
+        if fw is None:
+            return [None] * self.horizon
+        means = fw.values[:, -self.horizon :, :].mean(axis=0)
+        return [
+            {c: round(float(means[i, j]), 2) for j, c in enumerate(fw.columns)}
+            for i in range(self.horizon)
+        ]
 
     def model_ref(self) -> dict[str, Any]:
         """The `model` object of a response."""
@@ -76,11 +104,16 @@ class Issued:
         }
 
     def _provenance(self) -> dict[str, Any]:
-        """The closing fields of every response: model, data_as_of and issued_at."""
+        """The closing fields of every response: the issue date and what the forecast rests
+        on, the model, data_as_of and issued_at."""
         return {
             "model": self.model_ref(),
-            "data_as_of": None if self.data_as_of is None else self.data_as_of.isoformat(),
+            "data_as_of": self.data_as_of.isoformat(),
             "issued_at": _iso(self.issued_at),
+            "issue_date": self.issue_date.isoformat(),
+            "hindcast": self.hindcast,
+            "bridged_days": self.issued.bridged_days,
+            "weather_mode": self.issued.spec.mode,
         }
 
     def _days(self, levels: Sequence[float]) -> list[dict[str, Any]]:
@@ -90,6 +123,7 @@ class Issued:
         mean = f.mean()
         p_any = f.p_any()
         bands = {level_name(lv): f.interval(lv) for lv in levels}
+        weather = self.day_weather
         return [
             {
                 "date": ts.date().isoformat(),
@@ -100,6 +134,7 @@ class Issued:
                     k: {"lo": _count(lo[i]), "hi": _count(hi[i])} for k, (lo, hi) in bands.items()
                 },
                 "weather_source": self.sources[i],
+                "weather": weather[i],
             }
             for i, ts in enumerate(f.dates)
         ]
@@ -117,8 +152,8 @@ class Issued:
         """The forecast response as a dict (see ForecastResponse)."""
         return {
             "target": self.target,
-            "start": self.window.start.isoformat(),
-            "horizon": self.window.horizon,
+            "start": self.start.isoformat(),
+            "horizon": self.horizon,
             "days": self._days(levels),
             "week_total": self._week_total(levels),
             **self._provenance(),
@@ -141,8 +176,8 @@ class Issued:
         probs = {str(int(k)): f.p_at_least(k) for k in thresholds}
         return {
             "target": self.target,
-            "start": self.window.start.isoformat(),
-            "horizon": self.window.horizon,
+            "start": self.start.isoformat(),
+            "horizon": self.horizon,
             "thresholds": list(thresholds),
             "days": [
                 {
@@ -157,14 +192,15 @@ class Issued:
 
     def archive_record(self, inputs: dict[str, Any]) -> ArchiveRecord:
         """The archive rows of this forecast: one for the forecast (with its `inputs` and the
-        response at ARCHIVE_LEVELS) and one per asked day."""
+        response at ARCHIVE_LEVELS) and one per asked day (`lead_days`: days from the data's
+        end, as before; the lead from the issue date is in the inputs' `issue_date`)."""
         payload = self.payload(ARCHIVE_LEVELS)
         days = [
             {
                 "forecast_id": self.forecast_id,
                 "target": self.target,
                 "date": date.fromisoformat(d["date"]),
-                "lead_days": self.window.lead + i + 1,
+                "lead_days": (date.fromisoformat(d["date"]) - self.data_as_of).days,
                 "median": d["median"],
                 "mean": d["mean"],
                 "p_any": d["p_any"],
@@ -178,8 +214,8 @@ class Issued:
             "issued_at": self.issued_at,
             "target": self.target,
             "kind": self.kind,
-            "start": self.window.start,
-            "horizon": self.window.horizon,
+            "start": self.start,
+            "horizon": self.horizon,
             "n_samples": self.n_samples,
             "model_name": self.champion.model_name,
             "model_version": self.champion.version,

@@ -16,7 +16,7 @@ from fastapi import FastAPI
 
 from api.archive import ForecastArchive
 from api.cache import ResponseCache
-from api.champion import ChampionStore, Registry
+from api.champion import ChampionRefused, ChampionStore, Registry, live_check
 from api.data import ObservedStore
 from api.deps import get_registry
 from api.errors import BodyLimitMiddleware, install_error_handlers
@@ -34,8 +34,11 @@ DESCRIPTION = """
 Probabilistic forecasts of daily small-boat crossings of the English Channel (people and
 boats) for RNLI and Border Force planners: for each day, the median, the mean, P(any crossing)
 and prediction bands, plus the distribution of the total. Models come from the MLflow
-registry's `champion` alias; future weather from the caller, the Open-Meteo forecast, the
-observed record or climatology (each day says which).
+registry's `champion` alias. Every forecast has an issue date (today, or a hindcast when the
+data is old, or `as_of`): it starts from the newest arrivals without a refit, takes observed
+weather before the issue date and, from it on, a weather forecast with its spread by lead (the
+caller's scenario, the live Open-Meteo forecast at the model's own point, a forecast simulated
+from the stored observations for a hindcast, else climatology); each day says which.
 
 Errors: 422 (or 413 for bodies over 1 MB) with `detail[].loc` naming the field; 503 while no
 model is loaded.
@@ -51,11 +54,6 @@ def _resolve(app: FastAPI, dep: Callable[..., T], *args: Any) -> T:
 
 def build_service(settings: ApiSettings, registry: Registry) -> ForecastService:
     """Wire the parts of the service from settings (no threads are started here)."""
-    store = ChampionStore(
-        registry,
-        {t: settings.registered_name(t) for t in settings.targets},
-        stale_after=settings.stale_after,
-    )
     live = LiveForecast(
         settings.open_meteo_url,
         settings.weather_lat,
@@ -65,23 +63,39 @@ def build_service(settings: ApiSettings, registry: Registry) -> ForecastService:
         cache_seconds=settings.weather_cache_seconds,
         retry_seconds=settings.weather_retry_seconds,
     )
+    store = ChampionStore(
+        registry,
+        {t: settings.registered_name(t) for t in settings.targets},
+        stale_after=settings.stale_after,
+        check=live_check(live),
+    )
     archive = ForecastArchive(settings.archive_url) if settings.archive_url else None
     return ForecastService(settings, store, ObservedStore(settings.data_dir), live, archive)
 
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Load data and champions, start the archive writer and the poller; stop them after."""
+    """Load data and champions, start the archive writer and the poller; stop them after.
+
+    A champion refused by the live-source check stops the start-up with its message; one
+    that appears later through the poller is refused while the last good one keeps serving
+    (see api/champion.py)."""
     settings = _resolve(app, get_settings)
     registry = _resolve(app, get_registry, settings)
     service = build_service(settings, registry)
     service.observed.reload_if_changed()
-    if service.archive is not None:
-        service.archive.start()
     outcomes = service.store.refresh()
     for o in outcomes:
+        refused = service.store.status(o.target).refused
+        if refused:  # a model served with weather it did not learn on: do not start
+            log.error("refusing to start: %s", refused)
+            if service.archive is not None:
+                service.archive.close()
+            raise ChampionRefused(refused)
         if o.error:
             log.warning("no %s champion at startup: %s", o.target, o.error)
+    if service.archive is not None:
+        service.archive.start()
     service.store.start_polling(settings.poll_seconds, also=service.observed.reload_if_changed)
     app.state.service = service
     # Everything loaded so far (libraries, models, tables) lives as long as the process: move

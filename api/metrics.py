@@ -95,7 +95,7 @@ class Metrics:
                 self.forecast_age.labels(target).set((now - latest.issued_at).total_seconds())
         obs = service.observed.get()
         if obs is not None:
-            self.data_age.set((now.date() - obs.last_date).days)
+            self.data_age.set((service.today() - obs.last_date).days)
         self.forecasts.inc(service.computed - self._computed_seen)
         self._computed_seen = service.computed
         if service.archive is not None:

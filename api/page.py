@@ -1,16 +1,21 @@
 # ruff: noqa: E501  (the embedded HTML/CSS/JS keeps its natural line lengths)
 """The planner page: one static HTML document with inline SVG and vanilla JavaScript.
 
-The server embeds the forecasts of the next PAGE_DAYS days (people and boats) at PAGE_LEVELS
+The server embeds the default forecasts of PAGE_DAYS days (people and boats) at PAGE_LEVELS
 as JSON in the page, so it renders without a second request; the People/Boats switch reuses
 that data, and "Refresh" refetches /v1/forecast with the same days and levels. No framework
 and no build step. The bands, legend and table columns follow PAGE_LEVELS (widest band
 first in the chart); the total quotes the middle level's band.
+
+The page says what each forecast is: "the next 7 days" only for a forecast issued today; a
+hindcast says so, with its issue date and how old the data is. Each day's row says which
+weather it used and the wind and gusts assumed (the mean over the weather paths).
 """
 
 from __future__ import annotations
 
 import json
+from datetime import date
 from typing import Any, Final
 
 from forecasting.contract import DEFAULT_HORIZON, DEFAULT_LEVELS_PCT, level_name
@@ -24,7 +29,7 @@ _TEMPLATE = r"""<!doctype html>
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Channel crossings: next __DAYS__ days</title>
+<title>Channel crossings forecast</title>
 <style>
   :root { --ink:#1d2733; --muted:#5b6775; --line:#d5dbe2; --med:#0b3d75; --p:#c2410c; }
   * { box-sizing: border-box; }
@@ -50,6 +55,10 @@ _TEMPLATE = r"""<!doctype html>
   tbody tr:last-child td { border-bottom: 0; }
   .total { margin-top: 10px; font-size: 14px; }
   .error { color: #b91c1c; padding: 20px; }
+  .notice { margin: 0 0 10px; padding: 8px 12px; border-radius: 6px; font-size: 14px;
+            background: #e8f1fb; border: 1px solid #bcd4ee; }
+  .notice.hindcast { background: #fff4e0; border-color: #f0c674; }
+  .notice:empty { display: none; }
   svg text { font: 12px system-ui, sans-serif; fill: var(--muted); }
   svg .val { fill: var(--ink); font-weight: 600; }
   svg .pval { fill: var(--p); font-weight: 600; }
@@ -57,7 +66,7 @@ _TEMPLATE = r"""<!doctype html>
 </head>
 <body>
 <header>
-  <h1>Small-boat crossings of the English Channel: the next __DAYS__ days</h1>
+  <h1 id="heading">Small-boat crossings of the English Channel</h1>
   <p>Forecast distribution per day: shaded bands hold __BAND_TEXT__ of outcomes; the line is
   the median. Orange bars: probability that any crossing happens.</p>
 </header>
@@ -68,9 +77,10 @@ _TEMPLATE = r"""<!doctype html>
     <button type="button" id="refresh">Refresh</button>
     <span class="meta" id="meta"></span>
   </div>
+  <p class="notice" id="notice"></p>
   <div class="card">
     <svg id="chart" viewBox="0 0 1120 420" width="100%" role="img"
-         aria-label="Fan chart of the next __DAYS__ days"></svg>
+         aria-label="Fan chart of the forecast days"></svg>
     <div class="legend">
 __LEGEND__
       <span><span class="sw" style="background:var(--med);height:3px"></span>median</span>
@@ -79,7 +89,7 @@ __LEGEND__
   </div>
   <table id="table">
     <thead><tr><th>Day</th><th>Median</th><th>Mean</th>__BAND_HEADERS__<th>P(crossing)</th>
-      <th>Weather</th></tr></thead>
+      <th>Weather used</th><th>Wind / gusts assumed</th></tr></thead>
     <tbody></tbody>
   </table>
   <div class="total" id="total"></div>
@@ -117,6 +127,56 @@ __LEGEND__
     return Object.keys(f.days[0].bands).sort(function (a, b) { return parseFloat(b) - parseFloat(a); });
   }
   function bandText(b) { return b ? (b.lo + "\u2013" + b.hi) : "\u2013"; }
+  function fmtLong(iso) {
+    var d = new Date(iso + "T00:00:00Z");
+    return d.toLocaleDateString("en-GB", { weekday: "short", day: "numeric", month: "short", year: "numeric", timeZone: "UTC" });
+  }
+  function daysBetween(a, b) {
+    return Math.round((new Date(b + "T00:00:00Z") - new Date(a + "T00:00:00Z")) / 86400000);
+  }
+  var SOURCES = {
+    observed: ["observed", "the weather observed (days before the issue date)"],
+    request: ["your scenario", "your scenario, as a forecast issued on the issue date"],
+    forecast: ["live forecast", "the live weather forecast at the model's own weather point"],
+    simulated: ["simulated forecast", "a weather forecast simulated from the observed weather, as the backtest does"],
+    issued: ["archived forecast", "an archived real weather forecast"],
+    hindsight: ["hindsight (observed)", "the weather that happened (hindsight, asked for)"],
+    climatology: ["climatology", "the same days of past years (no forecast available)"],
+    none: ["none", "none (this model does not use the weather)"]
+  };
+  function sourceText(s) { return (SOURCES[s] || [s])[0]; }
+  function windText(w) {
+    if (!w || w.wind_mean_ms === undefined) { return "\u2013"; }
+    var t = w.wind_mean_ms.toFixed(1) + " m/s";
+    if (w.gust_max_ms !== undefined) { t += " / " + w.gust_max_ms.toFixed(1) + " m/s"; }
+    return t;
+  }
+  function heading(f) {
+    var base = "Small-boat crossings of the English Channel";
+    if (!f.hindcast) { return base + ": the next " + f.days.length + " days"; }
+    var last = f.days[f.days.length - 1].date;
+    return base + ": hindcast for " + fmtDay(f.days[0].date) + " \u2013 " + fmtDay(last) + " " + last.slice(0, 4);
+  }
+  function plural(n, word) { return n + " " + word + (n === 1 ? "" : "s"); }
+  var SPREAD = ["request", "forecast", "simulated", "issued"];
+  function notice(f) {
+    var age = daysBetween(f.data_as_of, PAGE.today), text;
+    if (f.hindcast) {
+      text = "Hindcast: issued as of " + fmtLong(f.issue_date) + ", with the arrivals up to " +
+        fmtLong(f.data_as_of) + ", which is " + plural(age, "day") + " before today (" + fmtLong(PAGE.today) +
+        "). This is what the model would have forecast then, not a forecast of the coming days.";
+    } else {
+      text = "Issued today, " + fmtLong(f.issue_date) + ", from the arrivals up to " +
+        fmtLong(f.data_as_of) + " (" + plural(age, "day") + " old)";
+      text += f.bridged_days ? "; the " + plural(f.bridged_days, "day") + " in between are simulated." : ".";
+    }
+    var seen = [];
+    f.days.forEach(function (d) { if (seen.indexOf(d.weather_source) < 0) { seen.push(d.weather_source); } });
+    var spread = seen.some(function (s) { return SPREAD.indexOf(s) >= 0; });
+    text += " Weather: " + seen.map(function (s) { return (SOURCES[s] || [s, s])[1]; }).join("; ") +
+      (spread ? "; around a forecast the weather paths spread more with each lead day." : ".");
+    return text;
+  }
 
   function draw(f) {
     var svg = document.getElementById("chart");
@@ -180,7 +240,7 @@ __LEGEND__
       var tr = document.createElement("tr");
       [fmtDay(d.date), d.median.toLocaleString("en-GB"), d.mean.toFixed(0)]
        .concat(PAGE.levels.map(function (l) { return bandText(d.bands[l]); }))
-       .concat([Math.round(d.p_any * 100) + "%", d.weather_source]).forEach(function (text) {
+       .concat([Math.round(d.p_any * 100) + "%", sourceText(d.weather_source), windText(d.weather)]).forEach(function (text) {
         var td = document.createElement("td");
         td.textContent = text;
         tr.appendChild(td);
@@ -191,7 +251,12 @@ __LEGEND__
     document.getElementById("total").textContent = "Total over " + f.days.length + " days: median " +
       wt.median.toLocaleString("en-GB") + " " + f.target + " (" + PAGE.total + "% band " + bandText(b) + ").";
     document.getElementById("meta").textContent = "Model " + f.model.name + " v" + f.model.version +
-      " \u00b7 data to " + f.data_as_of + " \u00b7 issued " + f.issued_at.replace("T", " ").slice(0, 16) + " UTC";
+      " \u00b7 data to " + f.data_as_of + " \u00b7 computed " + f.issued_at.replace("T", " ").slice(0, 16) + " UTC";
+    var h = heading(f), n = document.getElementById("notice");
+    document.getElementById("heading").textContent = h;
+    document.title = h;
+    n.textContent = notice(f);
+    n.className = f.hindcast ? "notice hindcast" : "notice";
   }
 
   function show(target) {
@@ -207,6 +272,7 @@ __LEGEND__
       document.querySelector("#table tbody").innerHTML = "";
       document.getElementById("total").textContent = "";
       document.getElementById("meta").textContent = "";
+      document.getElementById("notice").textContent = "";
       return;
     }
     draw(f);
@@ -232,11 +298,12 @@ __LEGEND__
 """
 
 
-def _page_settings() -> dict[str, Any]:
-    """What the script needs to know: days, levels (narrowest first), the band quoted for
-    the total, and the band colours (widest first)."""
+def _page_settings(today: date) -> dict[str, Any]:
+    """What the script needs to know: today, days, levels (narrowest first), the band quoted
+    for the total, and the band colours (widest first)."""
     names = [level_name(lv) for lv in sorted(PAGE_LEVELS)]
     return {
+        "today": today.isoformat(),
         "days": PAGE_DAYS,
         "levels": names,
         "total": names[len(names) // 2],
@@ -260,13 +327,13 @@ def _band_text(levels: list[str]) -> str:
     return pct[0] if len(pct) == 1 else ", ".join(pct[:-1]) + " and " + pct[-1]
 
 
-def render_page(data: dict[str, Any]) -> str:
-    """The page with `data` ({target: forecast response or {"error": message}}) embedded."""
-    page = _page_settings()
+def render_page(data: dict[str, Any], today: date) -> str:
+    """The page with `data` ({target: forecast response or {"error": message}}) embedded;
+    `today` dates the data's age and tells a forecast issued today from a hindcast."""
+    page = _page_settings(today)
     payload = json.dumps(data, separators=(",", ":")).replace("</", "<\\/")
     headers = "".join(f"<th>{name}% band</th>" for name in page["levels"])
     parts = {
-        "__DAYS__": str(PAGE_DAYS),
         "__BAND_TEXT__": _band_text(page["levels"]),
         "__LEGEND__": _legend(),
         "__BAND_HEADERS__": headers,

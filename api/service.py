@@ -1,29 +1,31 @@
-"""The forecasting core of the API: forecast windows, weather, caching and archiving.
+"""The forecasting core of the API: the issue date, weather inputs, caching and archiving.
 
-It speaks the service's own terms: a value it cannot serve raises `InvalidInput` naming the
-field (``start``, ``weather``, or day ``i``'s variable of a scenario), and the HTTP layer
-(api/errors.py) answers it with a 422 whose `loc` says where the request carried it.
-Renderings of an issued forecast live in api/issued.py.
+Every forecast is made by `forecasting.issuing.issue_forecast`, the function the backtest
+validates: the champion's fitted parameters stay as they are, and its state comes from the
+newest arrivals in the data directory at predict time (no refit). The service only decides
+what to ask it.
 
-Start dates: a champion forecasts from the day after its training data ends (its *origin*)
-for at most `MAX_HORIZON` days. The default start is the day after the last observed day. A
-request is refused when
+- **The issue date T** is today when the newest arrivals end at most MAX_BRIDGE_DAYS days
+  before it (those days are bridged: simulated along each path); otherwise T is the day after
+  the newest arrivals, a *hindcast*. A caller may ask for any past T with `as_of`. The asked
+  days run from `start` (default T) for `horizon` days, within T..T+13.
+- **Weather from T on** (`weather_mode`): ``forecast`` (default) takes, per day, the caller's
+  scenario, else the live provider's forecast at the champion's own point (only for a forecast
+  issued today: a hindcast cannot know a forecast made later), else an issued forecast
+  simulated from the stored observations (what the backtest's forecast mode uses at origin
+  T), else climatology, with the spread by lead around it; ``observed`` is hindsight, labelled
+  so; ``climatology``. Days before T are observed.
+- **Seeds**: every forecast uses seed 0 and weather draw 0, the backtest's streams, so a
+  hindcast at T equals the backtest's forecast-mode draw-0 forecast at origin T, and the same
+  request always gets the same numbers (a day's numbers do not depend on the horizon asked).
 
-- `start` is before the origin (the model cannot forecast days it was fitted on),
-- the window ends more than `MAX_HORIZON` days after the origin, or
-- `start` is after the origin while arrivals are observed beyond the model's training data:
-  the model would have to simulate days that are already known instead of conditioning on
-  them. This is also what the default start meets when the champion is older than the data;
-  the message says to retrain (or to ask for ``start=<origin>``, a hindcast).
+A value the service cannot serve raises `InvalidInput` naming the field (``start``,
+``as_of``, ``weather_mode``, or day ``i``'s variable of a scenario); api/errors.py answers it
+with a 422 whose `loc` says where the request carried it. Renderings live in api/issued.py.
 
-When `start` is after the origin and nothing is observed in between, the model simulates the
-gap days along each path (their weather comes from the same chain) and only the asked days
-are returned.
-
-Default-weather forecasts are cached per (target, start, horizon, champion version, data
-version) for `forecast_cache_seconds`, and each cached forecast keeps its rendered JSON per
-set of levels, so the hot path is a dict lookup. A cached forecast is one issued forecast:
-it is archived once, and every response built from it carries its `issued_at`.
+Default-weather forecasts are cached per (target, issue date, weather mode, start, horizon,
+champion version, data version) for `forecast_cache_seconds`. A cached forecast is one issued
+forecast: it is archived once, and every response built from it carries its `issued_at`.
 """
 
 from __future__ import annotations
@@ -32,35 +34,37 @@ import logging
 import threading
 import time
 import uuid
-import zlib
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, Final
 
-import numpy as np
+import pandas as pd
 
 from api.archive import ForecastArchive
 from api.champion import Champion, ChampionStore
 from api.data import Observed, ObservedStore
-from api.issued import Issued, Window
+from api.issued import Issued
 from api.settings import ApiSettings
-from forecasting.contract import MAX_HORIZON
+from forecasting.contract import DEFAULT_HORIZON, MAX_BRIDGE_DAYS
 from forecasting.errors import InputError
-from forecasting.forecast import Forecast
-from forecasting.models.base import Model
+from forecasting.issuing import CannotIssue, IssuedForecast, IssueSpec, issue_forecast
 from forecasting.providers.live import LiveForecast
-from forecasting.weather.paths import FutureWeather
-from forecasting.weather.serving import build_weather
+from forecasting.weather.future import WeatherInputs
+from forecasting.weather.source import WeatherSource
 
 log = logging.getLogger(__name__)
+
+SEED: Final = 0  # the backtest's seed: a hindcast equals the backtest's forecast at origin T
+DRAW: Final = 0  # the backtest's first weather draw
 
 Scenario = dict[date, dict[str, float]]  # the caller's weather: day -> variable -> value
 
 
 class InvalidInput(ValueError):
     """A request value the service cannot serve. `field` names it in the service's terms:
-    ``("start",)``, ``("weather",)`` or ``("weather", i, var)`` for day `i` of a scenario."""
+    ``("start",)``, ``("as_of",)``, ``("weather",)`` or ``("weather", i, var)``."""
 
     def __init__(self, field: Sequence[str | int], message: str, kind: str = "value_error"):
         super().__init__(message)
@@ -71,6 +75,24 @@ class InvalidInput(ValueError):
 
 class NotReady(RuntimeError):
     """No champion (or no observed data) is loaded for the request (answered with 503)."""
+
+
+@dataclass(frozen=True)
+class Ask:
+    """What a request asks for, in the service's terms (GET parameters or a POST body)."""
+
+    start: date | None = None
+    horizon: int = DEFAULT_HORIZON
+    as_of: date | None = None
+    weather_mode: str = "forecast"
+
+
+@dataclass(frozen=True)
+class IssueDate:
+    """The day a forecast is issued on, and whether that is a day before today."""
+
+    day: date
+    hindcast: bool
 
 
 class ForecastService:
@@ -96,15 +118,19 @@ class ForecastService:
         self.computed = 0
 
     @property
-    def generation(self) -> tuple[int, int]:
-        """Changes whenever a champion or the observed data is swapped."""
-        return (self.store.generation, self.observed.generation)
+    def generation(self) -> tuple[int, int, int]:
+        """Changes whenever a champion or the observed data is swapped, or the day turns."""
+        return (self.store.generation, self.observed.generation, self.today().toordinal())
 
     def fresh_until(self, issued: Issued) -> float:
         """Monotonic time until which `issued` may be served from a cache."""
         return issued.created + self.settings.forecast_cache_seconds
 
-    # -- windows -------------------------------------------------------------------------
+    def today(self) -> date:
+        """Today's date (settings may pin it)."""
+        return self.settings.current_date()
+
+    # -- what to issue ---------------------------------------------------------------------
     def champion(self, target: str) -> Champion:
         """The champion for `target`, or NotReady."""
         champ = self.store.get(target)
@@ -116,69 +142,58 @@ class ForecastService:
             )
         return champ
 
-    def window(
-        self,
-        champ: Champion,
-        observed: Observed | None,
-        start: date | None,
-        horizon: int,
-    ) -> Window:
-        """Check the asked days against what the champion can forecast (see module doc);
-        InvalidInput on `start` when it cannot."""
-        last_fit = champ.last_fit_date
-        origin = last_fit + timedelta(days=1)
-        last_obs = observed.last_date if observed is not None else None
-        known = max(last_obs, last_fit) if last_obs is not None else last_fit
-        asked = start
-        if start is None:
-            start = known + timedelta(days=1)
-        if start < origin:
-            raise InvalidInput(
-                ("start",),
-                f"start {start} is before {origin}, the first day the {champ.target} champion "
-                f"(version {champ.version}) forecasts: it was fitted on data up to {last_fit}. "
-                "Ask for a later start; forecasts issued for past days are at "
-                "/v1/forecasts/issued",
+    def observed_data(self) -> Observed:
+        """The observed snapshot, or NotReady."""
+        obs = self.observed.get()
+        if obs is None:
+            raise NotReady(
+                f"no observed data loaded from {self.settings.data_dir} "
+                f"({self.observed.error or 'not read yet'}); run `crossings ingest`"
             )
-        lead = (start - origin).days
-        if lead + horizon > MAX_HORIZON:
-            last_ok = origin + timedelta(days=MAX_HORIZON - horizon)
-            raise InvalidInput(
-                ("start",),
-                f"the {champ.target} champion forecasts at most {MAX_HORIZON} days after its "
-                f"data ends ({last_fit}); with horizon {horizon} the latest start is {last_ok}, "
-                f"got {start}",
-            )
-        if lead > 0 and last_obs is not None and last_obs >= origin:
-            where = "the default start" if asked is None else f"start {start}"
-            raise InvalidInput(
-                ("start",),
-                f"the {champ.target} champion (version {champ.version}) was fitted on data up "
-                f"to {last_fit}, but arrivals are observed up to {last_obs}: it cannot condition "
-                f"on the newer days, so {where} cannot be forecast. Retrain and promote a new "
-                f"champion (`crossings retrain`), or ask for start={origin} (a hindcast)",
-            )
-        return Window(origin, start, horizon)
+        return obs
+
+    def issue_date(self, obs: Observed, as_of: date | None) -> IssueDate:
+        """T: `as_of` when given (not after today), else today when the newest arrivals end
+        at most MAX_BRIDGE_DAYS days before it, else the day after them (a hindcast)."""
+        today = self.today()
+        if as_of is not None:
+            if as_of > today:
+                raise InvalidInput(
+                    ("as_of",),
+                    f"as_of {as_of} is after today ({today}): a forecast is issued on a day "
+                    "that has come. Leave it out for a forecast issued today",
+                )
+            return IssueDate(as_of, as_of != today)
+        if (today - obs.last_date).days - 1 <= MAX_BRIDGE_DAYS:
+            return IssueDate(today, False)
+        return IssueDate(obs.last_date + timedelta(days=1), True)
+
+    def _spec(self, issue: IssueDate, ask: Ask, n_samples: int) -> IssueSpec:
+        start = None if ask.start is None else pd.Timestamp(ask.start)
+        return IssueSpec(
+            pd.Timestamp(issue.day), ask.horizon, start, n_samples, SEED, ask.weather_mode, DRAW
+        )
 
     # -- default-weather forecasts (cached) -------------------------------------------------
-    def _key(
-        self, champ: Champion, start: date | None, horizon: int
-    ) -> tuple[tuple[Any, ...], Observed | None, Window]:
-        obs = self.observed.get()
-        win = self.window(champ, obs, start, horizon)
+    def _key(self, champ: Champion, ask: Ask) -> tuple[tuple[Any, ...], Observed, IssueDate]:
+        obs = self.observed_data()
+        issue = self.issue_date(obs, ask.as_of)
         key = (
             champ.target,
-            win.start,
-            horizon,
+            issue.day,
+            issue.hindcast,
+            ask.weather_mode,
+            ask.start or issue.day,
+            ask.horizon,
             champ.version,
             id(champ),
-            obs.version if obs else None,
+            obs.version,
         )
-        return key, obs, win
+        return key, obs, issue
 
-    def cached(self, champ: Champion, start: date | None, horizon: int) -> Issued | None:
+    def cached(self, champ: Champion, ask: Ask) -> Issued | None:
         """The cached default forecast, if fresh (cheap: no computation)."""
-        key, _, _ = self._key(champ, start, horizon)
+        key, _, _ = self._key(champ, ask)
         hit = self._cache.get(key)
         if (
             hit is not None
@@ -187,9 +202,9 @@ class ForecastService:
             return hit
         return None
 
-    def default_forecast(self, champ: Champion, start: date | None, horizon: int) -> Issued:
-        """The forecast with provider-chain weather, from the cache or computed now."""
-        key, obs, win = self._key(champ, start, horizon)
+    def default_forecast(self, champ: Champion, ask: Ask) -> Issued:
+        """The forecast with the weather chain of `ask.weather_mode`, cached or computed now."""
+        key, obs, issue = self._key(champ, ask)
         ttl = self.settings.forecast_cache_seconds
         with self._cache_lock:
             lock = self._key_locks.setdefault(key, threading.Lock())
@@ -197,10 +212,8 @@ class ForecastService:
             hit = self._cache.get(key)
             if hit is not None and time.monotonic() - hit.created < ttl:
                 return hit
-            seed = zlib.crc32(repr(key[:4]).encode())
-            issued = self._compute(
-                "default", champ, obs, win, self.settings.n_samples, seed, requested=None
-            )
+            spec = self._spec(issue, ask, self.settings.n_samples)
+            issued = self._compute("default", champ, obs, spec, issue)
             with self._cache_lock:
                 self._cache[key] = issued
                 self._cache.move_to_end(key)
@@ -214,100 +227,114 @@ class ForecastService:
     def scenario_forecast(
         self,
         champ: Champion,
-        start: date | None,
-        horizon: int,
+        ask: Ask,
         weather: Sequence[Mapping[str, Any]],
+        uncertainty: bool = True,
     ) -> Issued:
-        """A forecast under the caller's weather for the days given (others from the chain)."""
-        obs = self.observed.get()
-        win = self.window(champ, obs, start, horizon)
-        requested = _scenario(champ, win, weather)
-        return self._compute(
-            "scenario",
-            champ,
-            obs,
-            win,
-            self.settings.scenario_samples,
-            seed=None,
-            requested=requested,
-        )
+        """A forecast under the caller's weather for the days given, taken as a forecast
+        issued on T (spread by lead) or, without `uncertainty`, exactly; other days from the
+        chain. Seeded like every forecast: the same request gets the same answer."""
+        obs = self.observed_data()
+        issue = self.issue_date(obs, ask.as_of)
+        spec = self._spec(issue, ask, self.settings.scenario_samples)
+        requested = _scenario(champ, spec, weather)
+        return self._compute("scenario", champ, obs, spec, issue, requested, uncertainty)
 
     # -- the computation -----------------------------------------------------------------
     def _compute(
         self,
         kind: str,
         champ: Champion,
-        obs: Observed | None,
-        win: Window,
-        n_samples: int,
-        seed: int | None,
-        requested: Scenario | None,
+        obs: Observed,
+        spec: IssueSpec,
+        issue: IssueDate,
+        requested: Scenario | None = None,
+        uncertainty: bool = True,
     ) -> Issued:
-        """Build the weather paths, predict, issue and archive one forecast."""
-        rng = np.random.default_rng(seed)
-        model = champ.forecaster
-        live = None
-        if requested is None or len(requested) < win.total:
-            live = self.live.get()
-        weather = build_weather(
-            tuple(model.weather_variables),
-            win.dates,
-            n_paths=n_samples,
-            rng=rng,
-            history=obs.weather_history if obs is not None else None,
-            live=live,
-            requested=requested,
-        )
-        forecast = _predict(model, win, weather, n_samples, rng, scenario=bool(requested))
-        sl = slice(win.lead, win.total)
+        """Issue one forecast with `issue_forecast`, and archive it."""
+        point = self._live_point(champ, spec, issue, requested)
+        live = self.live.get(*point) if point is not None else None
+        inputs = WeatherInputs(live=live, requested=requested, uncertainty=uncertainty)
+        try:
+            fc = issue_forecast(champ.forecaster, obs.arrivals, obs.weather_history, spec, inputs)
+        except CannotIssue as exc:
+            raise InvalidInput((exc.field,), str(exc)) from exc
+        except InputError as exc:  # the model refused its weather
+            raise InvalidInput((_refused_field(spec, requested),), str(exc)) from exc
         issued = Issued(
             forecast_id=uuid.uuid4().hex,
             kind=kind,
-            target=champ.target,
-            window=win,
-            forecast=forecast,
-            sources=weather.sources[sl],
             champion=champ,
-            data_as_of=_data_as_of(champ, obs),
+            issued=fc,
+            hindcast=issue.hindcast,
             issued_at=datetime.now(UTC),
-            n_samples=n_samples,
         )
         self.computed += 1
         if self.archive is not None:
-            inputs = self._inputs(weather, win, obs, seed, live is not None, requested)
-            self.archive.submit(issued.archive_record(inputs))
+            record = self._record(issued, obs, point, requested, uncertainty)
+            self.archive.submit(issued.archive_record(record))
         log.debug(
-            "issued %s %s forecast %s..%s (model %s v%s)",
+            "issued %s %s forecast on %s for %s..%s (model %s v%s, %d days bridged)",
             kind,
             champ.target,
-            win.start,
-            win.start + timedelta(days=win.horizon - 1),
+            spec.issue_date.date(),
+            spec.asked[0].date(),
+            spec.asked[-1].date(),
             champ.model_name,
             champ.version,
+            fc.bridged_days,
         )
         return issued
 
-    def _inputs(
+    def _live_point(
+        self, champ: Champion, spec: IssueSpec, issue: IssueDate, requested: Scenario | None
+    ) -> tuple[float, float] | None:
+        """The champion's weather point when the live provider should be asked: a forecast
+        issued today, in forecast mode, for a model using weather, with days the scenario
+        does not cover."""
+        if issue.hindcast or spec.mode != "forecast" or not self.live.enabled:
+            return None
+        if not champ.forecaster.uses_weather:
+            return None
+        days = (spec.asked[-1] - spec.issue_date).days + 1
+        if requested is not None and len(requested) >= days:
+            return None
+        source = WeatherSource.from_metadata(champ.metadata)
+        if source.lat is None or source.lon is None:
+            return None  # refused at load while the live provider is on; never asked
+        return (source.lat, source.lon)
+
+    def _record(
         self,
-        weather: FutureWeather,
-        win: Window,
-        obs: Observed | None,
-        seed: int | None,
-        used_live: bool,
+        issued: Issued,
+        obs: Observed,
+        point: tuple[float, float] | None,
         requested: Scenario | None,
+        uncertainty: bool,
     ) -> dict[str, Any]:
         """What a forecast was computed from, as archived with it."""
+        fc: IssuedForecast = issued.issued
+        fw = fc.weather
         inputs: dict[str, Any] = {
-            "weather_sources": list(weather.sources),
-            "weather_dates": [d.date().isoformat() for d in weather.dates],
-            "weather_mean": {
-                c: [round(float(x), 3) for x in weather.values[:, :, j].mean(axis=0)]
-                for j, c in enumerate(weather.columns)
+            "issue_date": fc.spec.issue_date.date().isoformat(),
+            "hindcast": issued.hindcast,
+            "weather_mode": fc.spec.mode,
+            "bridged_days": fc.bridged_days,
+            "data_end": fc.data_end.date().isoformat(),
+            "seed": fc.spec.seed,
+            "weather_draw": fc.spec.draw,
+            "weather_uncertainty": "forecast" if uncertainty else "none",
+            "weather_sources": [] if fw is None else list(fw.sources),
+            "weather_dates": [] if fw is None else [d.date().isoformat() for d in fw.dates],
+            "weather_mean": {}
+            if fw is None
+            else {
+                c: [round(float(x), 3) for x in fw.values[:, :, j].mean(axis=0)]
+                for j, c in enumerate(fw.columns)
             },
-            "origin": win.origin.isoformat(),
-            "seed": seed,
-            "observed_version": obs.version if obs else None,
-            "forecast_provider_error": None if used_live else self.live.last_error,
+            "weather_point": None if point is None else list(point),
+            "observed_version": obs.version,
+            "forecast_provider_error": None if point is None else self.live.error_at(*point),
         }
         if requested:
             inputs["scenario"] = {d.isoformat(): v for d, v in requested.items()}
@@ -320,18 +347,27 @@ class ForecastService:
             self._key_locks.clear()
 
 
-def _scenario(champ: Champion, win: Window, weather: Sequence[Mapping[str, Any]]) -> Scenario:
-    """The caller's weather by day; InvalidInput on a day outside the window or one that
-    lacks a variable the model needs."""
+def _refused_field(spec: IssueSpec, requested: Scenario | None) -> str:
+    """The field to name when the model refuses its weather: the scenario's, the hindsight
+    mode's, else the asked days'."""
+    if requested:
+        return "weather"
+    return "weather_mode" if spec.mode != "forecast" else "start"
+
+
+def _scenario(champ: Champion, spec: IssueSpec, weather: Sequence[Mapping[str, Any]]) -> Scenario:
+    """The caller's weather by day; InvalidInput on a day outside the issue date..last asked
+    day, or one that lacks a variable the model needs."""
     needed = champ.forecaster.weather_variables
-    first, last = win.dates[0].date(), win.dates[-1].date()
+    first, last = spec.issue_date.date(), spec.asked[-1].date()
     requested: Scenario = {}
     for i, day in enumerate(weather):
         d = day["date"]
         if not first <= d <= last:
             raise InvalidInput(
                 ("weather", i, "date"),
-                f"weather day {d} is outside the forecast days {first}..{last}",
+                f"weather day {d} is outside the forecast days {first}..{last} (a scenario is "
+                f"a weather forecast issued on {first}, the issue date)",
             )
         for var in needed:
             if day.get(var) is None:
@@ -343,28 +379,3 @@ def _scenario(champ: Champion, win: Window, weather: Sequence[Mapping[str, Any]]
                 )
         requested[d] = {v: float(day[v]) for v in needed}
     return requested
-
-
-def _predict(
-    model: Model,
-    win: Window,
-    weather: FutureWeather,
-    n_samples: int,
-    rng: np.random.Generator,
-    scenario: bool,
-) -> Forecast:
-    """The model's paths over the window's asked days: the gap days from the origin to the
-    start are simulated, then dropped. A model refusing its input is InvalidInput on the
-    scenario's weather, or else on `start`."""
-    try:
-        full = model.predict(win.total, weather if model.uses_weather else None, n_samples, rng)
-    except InputError as exc:
-        raise InvalidInput(("weather",) if scenario else ("start",), str(exc)) from exc
-    sl = slice(win.lead, win.total)
-    return Forecast(full.dates[sl], full.samples[:, sl], full.target, full.model)
-
-
-def _data_as_of(champ: Champion, obs: Observed | None) -> date:
-    """The last day known when the forecast was issued: observed, or fitted on."""
-    last_fit = champ.last_fit_date
-    return last_fit if obs is None else max(obs.last_date, last_fit)

@@ -6,6 +6,7 @@ declaration of each shared variable, such as CROSSINGS_DATA_DIR.
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime
 from functools import lru_cache
 
 from pydantic import AliasChoices, Field
@@ -60,7 +61,14 @@ class ApiSettings(Settings):
     open_meteo_url: str = Field(
         default="https://api.open-meteo.com", description="Open-Meteo base URL; empty disables it."
     )
-    weather_lat: float = Field(default=STRAIT_OF_DOVER[0], ge=-90, le=90)
+    weather_lat: float = Field(
+        default=STRAIT_OF_DOVER[0],
+        ge=-90,
+        le=90,
+        description="The point suggested for training on Open-Meteo weather when a champion "
+        "without a recorded point is refused; the live provider asks for each champion's own "
+        "point (its registry metadata).",
+    )
     weather_lon: float = Field(default=STRAIT_OF_DOVER[1], ge=-180, le=180)
     weather_timeout: float = Field(default=2.0, gt=0, description="Seconds per provider request.")
     weather_retries: int = Field(default=1, ge=1, le=5)
@@ -72,11 +80,20 @@ class ApiSettings(Settings):
         ge=0,
         description="After a provider failure, wait this long before trying again.",
     )
+    today: date | None = Field(
+        default=None,
+        description="Pin today's date (YYYY-MM-DD), the default issue date; unset: the UTC "
+        "date now. For tests and demonstrations.",
+    )
     max_body_bytes: int = Field(default=1_000_000, ge=1024, description="Larger bodies get a 413.")
 
     def registered_name(self, target: str) -> str:
         """The registered model name for a target, e.g. channel-crossings-people."""
         return registered_name(target, self.model_name_prefix)
+
+    def current_date(self) -> date:
+        """Today: the pinned `today`, else the UTC date now."""
+        return self.today if self.today is not None else datetime.now(UTC).date()
 
     @property
     def stale_after(self) -> float:

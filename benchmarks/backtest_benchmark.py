@@ -6,8 +6,13 @@ Reproduce the published table (benchmarks/BACKTEST.md) with:
 
 It reads ../shared/data (or $CROSSINGS_SOURCE_DIR), runs one rolling-origin backtest with
 weekly origins from 2025-01-06 to 2026-05-07, h=7, target people, 1000 samples, seed 0, fitting
-each model once per origin and forecasting in all three weather modes, then checks the targets
-of the models issue and writes the Markdown table and a JSON file next to this script.
+each model once per origin and forecasting in the observed, forecast and climatology weather
+modes. The forecast mode is honest (issue 14): per origin, `--weather-draws` issued forecasts
+(default 5) are simulated from the observed weather, each shared by all sample paths, the paths
+spread around it, and every draw is scored. The issued mode (archived real forecasts) needs
+files fetched online and is not part of this offline benchmark. The script then checks the
+targets of the models issue and issue 14, and writes the Markdown table and a JSON file next to
+this script.
 """
 
 from __future__ import annotations
@@ -20,16 +25,20 @@ import platform
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 from forecasting.adapters import read_arrivals, read_weather
+from forecasting.contract import DEFAULT_WEATHER_DRAWS
 from forecasting.evaluation.backtest import JSON_METRICS, BacktestConfig, run_backtest
 from forecasting.models import REGISTRY, create
 from forecasting.settings import default_arrivals_file, default_weather_file, get_settings
 
 HERE = Path(__file__).resolve().parent
+MODES = ("observed", "forecast", "climatology")
 QUANTILE_COLS = ["median", "lo-50", "hi-50", "lo-80", "hi-80", "lo-95", "hi-95"]
 METRICS = [
     *JSON_METRICS,
@@ -38,6 +47,7 @@ METRICS = [
     "expected_coverage_95",
     "central_coverage_80",
 ]
+Check = tuple[float, Callable[[float], bool]]
 
 
 def _args() -> argparse.Namespace:
@@ -49,6 +59,7 @@ def _args() -> argparse.Namespace:
     p.add_argument("--start", default="2025-01-06")
     p.add_argument("--end", default="2026-05-07")
     p.add_argument("--samples", type=int, default=1000)
+    p.add_argument("--weather-draws", type=int, default=DEFAULT_WEATHER_DRAWS)
     p.add_argument("--jobs", type=int, default=-1)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", type=Path, default=HERE)
@@ -66,38 +77,24 @@ def hurdle_fit_seconds(arrivals: pd.DataFrame, weather: pd.DataFrame, repeats: i
     return statistics.median(times)
 
 
-def main() -> int:
-    args = _args()
-    logging.basicConfig(level=logging.WARNING)
-    arrivals, weather = read_arrivals(args.arrivals), read_weather(args.weather)
-    cfg = BacktestConfig(
-        models=args.models.split(","),
-        start=args.start,
-        end=args.end,
-        step=7,
-        horizon=7,
-        target="people",
-        weather_modes=("observed", "forecast", "climatology"),
-        n_samples=args.samples,
-        seed=args.seed,
-        n_jobs=args.jobs,
-    )
-    t0 = time.perf_counter()
-    result = run_backtest(
-        arrivals,
-        weather,
-        cfg,
-        progress=lambda d, n: print(f"\r{d}/{n} origins", end="", file=sys.stderr),
-    )
-    wall = time.perf_counter() - t0
-    print(file=sys.stderr)
-    fit_hurdle = hurdle_fit_seconds(arrivals[arrivals["date"] < cfg.end], weather)
+def lead_table(rows: pd.DataFrame, model: str = "hurdle") -> pd.DataFrame:
+    """A model's mean CRPS per lead day in every weather mode, and forecast/observed."""
+    sub = rows.loc[rows["model"] == model]
+    table = sub.groupby(["lead", "weather_mode"])["crps"].mean().unstack("weather_mode")
+    table = table.loc[:, [m for m in MODES if m in table.columns]]
+    table["forecast/observed"] = table["forecast"] / table["observed"]
+    table.index = table.index.astype(str)  # printed as 1, 2, … not 1.000
+    return table
 
-    summary = result.summary().set_index(["model", "weather_mode"])
-    lows = result.rows.groupby("model")[QUANTILE_COLS].min().min(axis=1)
+
+def checks(
+    summary: pd.DataFrame, by_lead: pd.DataFrame, lows: pd.Series, fit: float, wall: float
+) -> dict[str, Check]:
+    """The published targets: value and whether it is met."""
     s = summary["crps"]
     cov = summary.loc[("hurdle", "observed")]
-    checks = {
+    ratio = by_lead["forecast/observed"]
+    return {
         "hurdle/prophet CRPS, observed (≤ 0.65)": (
             s[("hurdle", "observed")] / s[("prophet", "observed")],
             lambda v: v <= 0.65,
@@ -110,6 +107,14 @@ def main() -> int:
             s[("hurdle", "forecast")] / s[("climatology", "forecast")],
             lambda v: v <= 0.92,
         ),
+        "hurdle forecast/observed CRPS, honest weather (≥ 1.08)": (
+            s[("hurdle", "forecast")] / s[("hurdle", "observed")],
+            lambda v: v >= 1.08,
+        ),
+        "hurdle forecast/observed CRPS, lead 7 minus lead 1 (> 0)": (
+            ratio.loc["7"] - ratio.loc["1"],
+            lambda v: v > 0,
+        ),
         "hurdle 80% coverage, observed (0.75–0.85)": (
             cov["coverage_80"],
             lambda v: 0.75 <= v <= 0.85,
@@ -119,39 +124,72 @@ def main() -> int:
             lambda v: 0.92 <= v <= 0.97,
         ),
         "hurdle Brier, observed (≤ 0.15)": (cov["brier"], lambda v: v <= 0.15),
-        "hurdle fit, median seconds (≤ 0.2)": (fit_hurdle, lambda v: v <= 0.2),
+        "hurdle fit, median seconds (≤ 0.2)": (fit, lambda v: v <= 0.2),
         "full backtest, all models × 3 modes, seconds (≤ 300)": (wall, lambda v: v <= 300),
         "lowest quantile of any model but prophet (≥ 0)": (
             float(lows.drop("prophet", errors="ignore").min()),
             lambda v: v >= 0,
         ),
     }
-    results = {
-        k: {"value": round(float(v), 4), "met": bool(ok(v))} for k, (v, ok) in checks.items()
-    }
 
-    table = summary[METRICS].reset_index().sort_values(["weather_mode", "crps"])
-    cmd = "    .venv/bin/python benchmarks/backtest_benchmark.py"
+
+def markdown(
+    args: argparse.Namespace,
+    cfg: BacktestConfig,
+    meta: dict[str, Any],
+    results: dict[str, dict[str, Any]],
+    tables: dict[str, pd.DataFrame],
+) -> str:
+    """The published page."""
+    k = cfg.weather_draws
     md = [
         "# Backtest benchmark: people, weekly origins 2025-01-06 … 2026-05-07, h = 7",
         "",
         "Reproduce with:",
         "",
-        cmd,
+        "    .venv/bin/python benchmarks/backtest_benchmark.py",
         "",
-        f"Data: {args.arrivals.name} (vintage {arrivals.attrs.get('vintage')}), "
-        f"{weather.attrs.get('source')} ({weather.attrs.get('location')}). "
-        f"{len(cfg.origins)} origins × 7 lead days, {cfg.n_samples} sample paths, seed {cfg.seed}. "
-        f"Machine: {os.cpu_count()} cores, Python {platform.python_version()}.",
+        f"Data: {args.arrivals.name} (vintage {meta['vintage']}), {meta['weather']}. "
+        f"{len(cfg.origins)} origins × 7 lead days, {cfg.n_samples} sample paths, seed "
+        f"{cfg.seed}. Machine: {os.cpu_count()} cores, Python {platform.python_version()}; "
+        f"wall time {meta['wall']:.0f} s for the whole backtest.",
+        "",
+        "**Weather modes.** `observed`: the weather that happened (hindsight, an upper bound). "
+        f"`forecast` (honest, since issue 14): per origin, {k} issued weather forecasts are "
+        "simulated from the observed weather (one error by lead, AR(1) across leads, wind "
+        "error s.d. 1.0 m/s at lead 1 to 2.2 m/s at lead 7, gusts 1.8× that), each shared by "
+        "every sample path; the paths then spread around it with the same error model, and "
+        f"all {k} are scored (so `n_forecasts` is {k}× the other modes'). `climatology`: the "
+        "same days of past years. The `issued` mode (archived real forecasts, `crossings "
+        "backtest --weather-mode issued --issued-weather FILE`) needs forecasts fetched from "
+        "Open-Meteo online; this offline benchmark has none, so it is not in the table.",
         "",
         "## Targets",
         "",
         "| check | value | met |",
         "|---|---|---|",
         *[
-            f"| {k} | {v['value']} | {'yes' if v['met'] else '**no**'} |"
-            for k, v in results.items()
+            f"| {name} | {v['value']} | {'yes' if v['met'] else '**no**'} |"
+            for name, v in results.items()
         ],
+        "",
+        *_missed_note(results),
+        *_table_lines(tables, len(cfg.origins), k),
+    ]
+    return "\n".join(md)
+
+
+def _table_lines(tables: dict[str, pd.DataFrame], origins: int, draws: int) -> list[str]:
+    return [
+        "## The hurdle per lead day",
+        "",
+        "Mean CRPS per lead day in each weather mode, and the forecast/observed ratio: what "
+        "an honest weather forecast costs. It is larger a week out than a day out, though not "
+        f"monotone in between (each lead averages {origins} origins × {draws} draws). From "
+        "lead 4 on, the "
+        "hurdle with forecast weather is on some days no better than with climatology weather.",
+        "",
+        tables["by_lead"].reset_index().to_markdown(index=False, floatfmt=".3f"),
         "",
         "## All models and weather modes",
         "",
@@ -160,31 +198,93 @@ def main() -> int:
         "says its band holds (above L where the point mass at zero forbids an exact band); "
         "`central_coverage_80` is the plain equal-tailed interval's coverage, for comparison.",
         "",
-        table.to_markdown(index=False, floatfmt=".3f"),
+        tables["summary"].to_markdown(index=False, floatfmt=".3f"),
         "",
         "Lowest value of any quantile (median and band ends) per model:",
         "",
-        lows.to_frame("min quantile").to_markdown(floatfmt=".1f"),
+        tables["lows"].to_markdown(floatfmt=".1f"),
         "",
         "PIT histograms (10 bins) per model and weather mode:",
         "",
-        result.pit_histograms().to_markdown(index=False),
+        tables["pit"].to_markdown(index=False),
         "",
     ]
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "BACKTEST.md").write_text("\n".join(md))
-    (args.out / "backtest_results.json").write_text(
-        json.dumps(
-            {
-                "checks": results,
-                "wall_seconds": round(wall, 1),
-                "summary": json.loads(table.to_json(orient="records")),
-            },
-            indent=2,
-        )
+
+
+def _missed_note(results: dict[str, dict[str, Any]]) -> list[str]:
+    missed = [name for name, v in results.items() if not v["met"]]
+    if not missed:
+        return []
+    note = (
+        "**Missed:** " + "; ".join(missed) + ". A forecast-weather target missed here is "
+        "missed because the forecast mode no longer centres its sample paths on the observed "
+        "weather (issue 14): the weather a planner gets is a forecast, and the hurdle pays for "
+        "its error. The error model was not tuned to recover it (the floor stays: wind "
+        "1.0 → 2.2 m/s, gusts ≥ 1.8×). Observed-mode figures did not move in issue 14 (its "
+        "random streams are kept), so an observed-mode miss predates it."
     )
-    for k, v in results.items():
-        print(f"{'ok  ' if v['met'] else 'MISS'} {k}: {v['value']}")
+    return [note, ""]
+
+
+def main() -> int:
+    """Run the benchmark, write BACKTEST.md and backtest_results.json, print the checks."""
+    args = _args()
+    logging.basicConfig(level=logging.WARNING)
+    arrivals, weather = read_arrivals(args.arrivals), read_weather(args.weather)
+    cfg = BacktestConfig(
+        models=args.models.split(","),
+        start=args.start,
+        end=args.end,
+        step=7,
+        horizon=7,
+        target="people",
+        weather_modes=MODES,
+        n_samples=args.samples,
+        seed=args.seed,
+        n_jobs=args.jobs,
+        weather_draws=args.weather_draws,
+    )
+    t0 = time.perf_counter()
+    result = run_backtest(
+        arrivals,
+        weather,
+        cfg,
+        progress=lambda d, n: print(f"\r{d}/{n} origins", end="", file=sys.stderr),
+    )
+    wall = time.perf_counter() - t0
+    print(file=sys.stderr)
+    fit_hurdle = hurdle_fit_seconds(arrivals[arrivals["date"] < cfg.end], weather)
+    summary = result.summary().set_index(["model", "weather_mode"])
+    lows = result.rows.groupby("model")[QUANTILE_COLS].min().min(axis=1)
+    by_lead = lead_table(result.rows)
+    results = {
+        name: {"value": round(float(v), 4), "met": bool(ok(v))}
+        for name, (v, ok) in checks(summary, by_lead, lows, fit_hurdle, wall).items()
+    }
+    table = summary[METRICS].reset_index().sort_values(["weather_mode", "crps"])
+    tables = {
+        "summary": table,
+        "by_lead": by_lead,
+        "lows": lows.to_frame("min quantile"),
+        "pit": result.pit_histograms(),
+    }
+    meta = {
+        "vintage": arrivals.attrs.get("vintage"),
+        "weather": f"{weather.attrs.get('source')} ({weather.attrs.get('location')})",
+        "wall": wall,
+    }
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "BACKTEST.md").write_text(markdown(args, cfg, meta, results, tables))
+    payload = {
+        "checks": results,
+        "wall_seconds": round(wall, 1),
+        "weather_draws": cfg.weather_draws,
+        "hurdle_by_lead": json.loads(by_lead.reset_index().to_json(orient="records")),
+        "summary": json.loads(table.to_json(orient="records")),
+    }
+    (args.out / "backtest_results.json").write_text(json.dumps(payload, indent=2))
+    for name, v in results.items():
+        print(f"{'ok  ' if v['met'] else 'MISS'} {name}: {v['value']}")
     return 0
 
 

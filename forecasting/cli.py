@@ -13,7 +13,30 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from forecasting import cli_output as output
-from forecasting.contract import DEFAULT_HORIZON, MAX_HORIZON, MIN_HORIZON
+from forecasting.cli_fetch import fetch_weather, issued_table
+from forecasting.cli_options import (
+    ArrivalsOpt,
+    ConfigOpt,
+    DataOpt,
+    EndOpt,
+    HorizonOpt,
+    IssuedWeatherOpt,
+    JobsOpt,
+    JsonOpt,
+    ModelsOpt,
+    RowsOutOpt,
+    SamplesOpt,
+    SeedOpt,
+    SourceOpt,
+    StartOpt,
+    StepOpt,
+    TargetOpt,
+    TrackingOpt,
+    WeatherDrawsOpt,
+    WeatherModeOpt,
+    WeatherOpt,
+)
+from forecasting.contract import DEFAULT_HORIZON, DEFAULT_WEATHER_DRAWS, MAX_HORIZON, MIN_HORIZON
 from forecasting.errors import ConfigError, InputError
 from forecasting.settings import default_arrivals_file, default_weather_file, get_settings
 
@@ -45,27 +68,6 @@ def main(
         level=logging.DEBUG if verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-
-
-ArrivalsOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--arrivals",
-        help="Home Office time series (ODS as published, or CSV). "
-        "Default: newest file in $CROSSINGS_SOURCE_DIR/home-office (../shared/data).",
-    ),
-]
-WeatherOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--weather",
-        help="Daily weather: KNMI etmgeg, Open-Meteo JSON or canonical CSV. "
-        "Default: $CROSSINGS_SOURCE_DIR/knmi/etmgeg_*.txt.",
-    ),
-]
-SourceOpt = Annotated[
-    Path | None, typer.Option("--source", help="Folder with home-office/ and knmi/.")
-]
 
 
 def resolve_sources(
@@ -102,28 +104,20 @@ def ingest(
 def backtest(
     arrivals: ArrivalsOpt = None,
     weather: WeatherOpt = None,
-    models: Annotated[
-        str, typer.Option("--models", help="Comma-separated model names.")
-    ] = "hurdle,prophet,climatology",
-    start: Annotated[str, typer.Option("--start", help="First origin, YYYY-MM-DD.")] = "2025-01-06",
-    end: Annotated[str, typer.Option("--end", help="Last origin, YYYY-MM-DD.")] = "2026-05-07",
-    step: Annotated[int, typer.Option("--step", help="Days between origins.")] = 7,
-    horizon: Annotated[
-        int, typer.Option("--horizon", help=f"Days ahead, {MIN_HORIZON}-{MAX_HORIZON}.")
-    ] = DEFAULT_HORIZON,
-    target: Annotated[str, typer.Option("--target", help="people or boats.")] = "people",
-    weather_mode: Annotated[
-        str, typer.Option("--weather-mode", help="observed, forecast or climatology.")
-    ] = "observed",
-    samples: Annotated[int, typer.Option("--samples", help="Sample paths per forecast.")] = 1000,
-    seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 0,
-    jobs: Annotated[int, typer.Option("--jobs", help="Parallel fits (joblib n_jobs).")] = -1,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Print one JSON object as the last line.")
-    ] = False,
-    out: Annotated[
-        Path | None, typer.Option("--out", help="Write per-forecast rows to this Parquet file.")
-    ] = None,
+    models: ModelsOpt = "hurdle,prophet,climatology",
+    start: StartOpt = "2025-01-06",
+    end: EndOpt = "2026-05-07",
+    step: StepOpt = 7,
+    horizon: HorizonOpt = DEFAULT_HORIZON,
+    target: TargetOpt = "people",
+    weather_mode: WeatherModeOpt = "observed",
+    weather_draws: WeatherDrawsOpt = DEFAULT_WEATHER_DRAWS,
+    issued_weather: IssuedWeatherOpt = None,
+    samples: SamplesOpt = 1000,
+    seed: SeedOpt = 0,
+    jobs: JobsOpt = -1,
+    as_json: JsonOpt = False,
+    out: RowsOutOpt = None,
 ) -> None:
     """Rolling-origin backtest with an expanding window; metrics per model."""
     from forecasting.adapters import read_arrivals, read_weather
@@ -142,13 +136,15 @@ def backtest(
             n_samples=samples,
             seed=seed,
             n_jobs=jobs,
+            weather_draws=weather_draws,
         )
         _check_flags(cfg)
+        issued = issued_table(issued_weather, weather_mode)
         arrivals_path, weather_path = resolve_sources(arrivals, weather)
         a, w = read_arrivals(arrivals_path), read_weather(weather_path)
         _check_window(a, cfg)
         with output.progress(f"backtest {len(cfg.origins)} origins") as advance:
-            result = run_backtest(a, w, cfg, progress=advance)
+            result = run_backtest(a, w, cfg, progress=advance, issued=issued)
     except (InputError, ConfigError) as exc:
         raise fail(exc) from exc
     summary = result.summary().set_index("model")
@@ -171,7 +167,7 @@ def _parse_day(text: str, flag: str) -> pd.Timestamp:
 
 def _flag_message(field: str, cfg: BacktestConfig) -> str | None:
     """The backtest rule on `field` worded with its flag (None for fields without one)."""
-    from forecasting.contract import MAX_HORIZON, MIN_HORIZON, TARGETS, WEATHER_MODES
+    from forecasting.contract import TARGETS, WEATHER_MODES
     from forecasting.evaluation.backtest import MIN_SAMPLES
 
     messages = {
@@ -182,6 +178,10 @@ def _flag_message(field: str, cfg: BacktestConfig) -> str | None:
         "step": lambda: f"--step must be at least 1 day, got {cfg.step}",
         "n_samples": lambda: f"--samples must be at least {MIN_SAMPLES}, got {cfg.n_samples}",
         "target": lambda: f"--target must be one of {', '.join(TARGETS)}",
+        "weather_draws": lambda: (
+            f"--weather-draws must be at least 1 issued forecast per origin, "
+            f"got {cfg.weather_draws}"
+        ),
         "weather_modes": lambda: (
             f"--weather-mode must be one of {', '.join(WEATHER_MODES)}, "
             f"got {cfg.weather_modes[0]!r}"
@@ -224,6 +224,9 @@ def _check_window(arrivals: pd.DataFrame, cfg: BacktestConfig) -> None:
         )
 
 
+app.command("fetch-weather")(fetch_weather)
+
+
 # -- serve -----------------------------------------------------------------------------
 
 
@@ -259,25 +262,6 @@ def serve(
 
 
 # -- train and retrain (MLflow lifecycle) ------------------------------------------------
-
-ConfigOpt = Annotated[
-    Path,
-    typer.Option("--config", "-c", help="Experiment config (YAML) in experiments/."),
-]
-DataOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--data", help="Processed tables from `crossings ingest` (default: data/processed)."
-    ),
-]
-TrackingOpt = Annotated[
-    str | None,
-    typer.Option(
-        "--tracking-uri",
-        help="MLflow tracking URI. Default: $MLFLOW_TRACKING_URI, else sqlite:///mlruns.db "
-        "with artifacts in ./mlartifacts.",
-    ),
-]
 
 
 @app.command()

@@ -107,6 +107,7 @@ def backtest_json(summary: pd.DataFrame, cfg: BacktestConfig, weather_mode: str)
         "horizon": cfg.horizon,
         "target": cfg.target,
         "weather_mode": weather_mode,
+        "weather_draws": cfg.draws(weather_mode),
     }
     return json.dumps(payload)
 

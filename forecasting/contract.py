@@ -17,14 +17,45 @@ TARGETS: Final[tuple[str, ...]] = ("people", "boats")
 MIN_HORIZON: Final = 1
 MAX_HORIZON: Final = 14  # days; the weather forecast's useful range
 DEFAULT_HORIZON: Final = 7
+# Days between the newest arrivals and the issue date that a forecast may simulate (bridge).
+MAX_BRIDGE_DAYS: Final = 14
+# The most days a model simulates in one forecast: the bridge plus the asked days.
+MAX_SIMULATED_DAYS: Final = MAX_BRIDGE_DAYS + MAX_HORIZON
 
 # -- bands -----------------------------------------------------------------------------
 DEFAULT_LEVELS_PCT: Final[tuple[float, ...]] = (50, 80, 95)
 MAX_LEVELS: Final = 10  # levels one request may ask for
 
 # -- future weather --------------------------------------------------------------------
-WeatherMode = Literal["observed", "forecast", "climatology"]
-WEATHER_MODES: Final[tuple[str, ...]] = ("observed", "forecast", "climatology")
+# How the days from the issue date on get their weather: `forecast` (an issued forecast plus
+# its spread: live, scenario, or simulated from the observations in a backtest or hindcast),
+# `observed` (hindsight: the weather that happened), `climatology` (past years), `issued`
+# (archived real forecasts, for backtests).
+WeatherMode = Literal["observed", "forecast", "climatology", "issued"]
+WEATHER_MODES: Final[tuple[str, ...]] = ("observed", "forecast", "climatology", "issued")
+# Issued forecasts simulated per backtest origin in `forecast` mode (`--weather-draws`).
+DEFAULT_WEATHER_DRAWS: Final = 5
+# Where each forecast day's weather came from (FutureWeather.sources, the API's
+# `weather_source`): observed before the issue date; from it on a caller's scenario
+# (`request`), the live provider (`forecast`), a simulated issued forecast (`simulated`, in
+# backtests and hindcasts), an archived real forecast (`issued`), the observed weather in
+# hindsight (`hindsight`), or past years (`climatology`).
+WEATHER_SOURCES: Final[tuple[str, ...]] = (
+    "observed",
+    "request",
+    "forecast",
+    "simulated",
+    "issued",
+    "hindsight",
+    "climatology",
+)
+# The weather modes a served forecast may ask for (the API's `weather_mode`); `issued` needs an
+# archive of real forecasts and belongs to backtests.
+# A caller's scenario is a weather forecast spread by lead (`forecast`), or exact (`none`).
+WeatherUncertainty = Literal["forecast", "none"]
+WEATHER_UNCERTAINTIES: Final[tuple[str, ...]] = ("forecast", "none")
+ServedWeatherMode = Literal["forecast", "observed", "climatology"]
+SERVED_WEATHER_MODES: Final[tuple[str, ...]] = ("forecast", "observed", "climatology")
 
 # -- the registry ----------------------------------------------------------------------
 REGISTERED_MODEL_PREFIX: Final = "channel-crossings"

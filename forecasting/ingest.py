@@ -59,6 +59,14 @@ def _span(frame: pd.DataFrame) -> dict[str, Any]:
     }
 
 
+def _point(weather: pd.DataFrame) -> dict[str, float]:
+    """The weather's coordinates when its source names them exactly (an Open-Meteo point)."""
+    lat, lon = weather.attrs.get(schema.ATTR_LATITUDE), weather.attrs.get(schema.ATTR_LONGITUDE)
+    if lat is None or lon is None:
+        return {}
+    return {schema.ATTR_LATITUDE: float(lat), schema.ATTR_LONGITUDE: float(lon)}
+
+
 def build_manifest(
     arrivals_path: Path,
     weather_path: Path,
@@ -66,7 +74,9 @@ def build_manifest(
     weather: pd.DataFrame,
     outputs: dict[str, bytes],
 ) -> dict[str, Any]:
-    """The manifest: per source its path, sha256, vintage and span; per output its sha256."""
+    """The manifest: per source its path, sha256, vintage and span (the weather's source and
+    location too, and its latitude/longitude when the source names its point); per output its
+    sha256."""
     return {
         "manifest_version": MANIFEST_VERSION,
         "sources": {
@@ -83,6 +93,7 @@ def build_manifest(
                 "sha256": sha256_file(weather_path),
                 "source": weather.attrs.get(schema.ATTR_SOURCE),
                 "location": weather.attrs.get(schema.ATTR_LOCATION),
+                **_point(weather),
                 "vintage": weather[schema.DATE].iloc[-1].date().isoformat(),
                 **_span(weather),
             },
@@ -93,7 +104,9 @@ def build_manifest(
     }
 
 
-def _atomic_write(target: Path, data: bytes) -> None:
+def atomic_write(target: Path, data: bytes) -> None:
+    """Write `data` to `target` through a temporary file in the same folder and a rename, so
+    a reader sees the old file or the new one, never part of one."""
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     try:
         os.fchmod(fd, 0o644)
@@ -130,7 +143,7 @@ def ingest(
         out.mkdir(parents=True, exist_ok=True)
         # Tables first, manifest last: a reader trusting the manifest never sees a mix.
         for name in (ARRIVALS_FILE, WEATHER_FILE, MANIFEST_FILE):
-            _atomic_write(out / name, files[name])
+            atomic_write(out / name, files[name])
         log.info("wrote %s", ", ".join(str(out / n) for n in files))
     return IngestResult(out, manifest, not unchanged, arrivals, weather)
 
@@ -156,4 +169,7 @@ def load_processed(data_dir: str | Path) -> tuple[pd.DataFrame, pd.DataFrame, di
         schema.ATTR_SOURCE: src["weather"]["source"],
         schema.ATTR_LOCATION: src["weather"]["location"],
     }
+    for key in (schema.ATTR_LATITUDE, schema.ATTR_LONGITUDE):
+        if key in src["weather"]:
+            weather.attrs[key] = src["weather"][key]
     return arrivals, weather, manifest

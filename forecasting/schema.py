@@ -42,9 +42,22 @@ WEATHER_RANGES: Final[dict[str, tuple[float, float]]] = {
     "visibility_min_m": (0.0, 100_000.0),
     "cloud_octas": (0.0, 9.0),
 }
-# attrs keys that record where a weather table came from.
+# attrs keys that record where a weather table came from: the source label, the location label
+# (``51.45N 4.34E``) and, where the source names its point exactly, its coordinates (degrees).
 ATTR_SOURCE: Final = "source"
 ATTR_LOCATION: Final = "location"
+ATTR_LATITUDE: Final = "latitude"
+ATTR_LONGITUDE: Final = "longitude"
+
+# Issued forecasts (archived weather forecasts as they were published): one row per
+# (issue_date, valid_date), lead = valid_date − issue_date in days, plus the weather columns
+# above in SI units (NaN where the forecast did not cover a variable).
+ISSUE_DATE: Final = "issue_date"
+VALID_DATE: Final = "valid_date"
+LEAD: Final = "lead"
+ISSUED_KEYS: Final = (ISSUE_DATE, VALID_DATE, LEAD)
+MIN_ISSUED_LEAD: Final = 1
+MAX_ISSUED_LEAD: Final = 16  # days; the longest weather forecast published
 
 
 def check_daily_index(dates: pd.Series, *, path: object = None, column: str = DATE) -> None:
@@ -106,20 +119,112 @@ def validate_weather(df: pd.DataFrame, *, path: object = None) -> pd.DataFrame:
     check_daily_index(out[DATE], path=path)
     for col in known:
         out[col] = pd.to_numeric(out[col]).astype("float64")
+    _check_ranges(out, known, path, DATE)
+    out.attrs = dict(df.attrs)
+    return out.sort_values(DATE).reset_index(drop=True)
+
+
+def _check_ranges(out: pd.DataFrame, columns: list[str], path: object, when: str) -> None:
+    """Raise InputError naming the first value outside its column's physical range."""
+    for col in columns:
         lo, hi = WEATHER_RANGES[col]
         vals = out[col]
         bad = vals[(vals < lo) | (vals > hi)]
         if not bad.empty:
             i = bad.index[0]
             raise InputError(
-                f"value {bad.iloc[0]} on {out.loc[i, DATE].date()} is outside [{lo}, {hi}]",
+                f"value {bad.iloc[0]} on {out.loc[i, when].date()} is outside [{lo}, {hi}]",
                 path=path,
                 row=int(i),
                 column=col,
                 hint="Check the units: the canonical table is in SI units",
             )
+
+
+def _dates(df: pd.DataFrame, column: str, path: object) -> pd.Series:
+    """A column parsed as calendar days, or an InputError naming the first unreadable row."""
+    parsed = pd.to_datetime(df[column], errors="coerce", format="ISO8601")
+    bad = parsed.isna() | (parsed != parsed.dt.normalize())
+    if bad.any():
+        i = bad.idxmax()
+        raise InputError(
+            f"'{df.loc[i, column]}' is not a date",
+            path=path,
+            row=int(i),
+            column=column,
+            hint="Write dates as YYYY-MM-DD",
+        )
+    return parsed.astype("datetime64[ns]")
+
+
+def validate_issued(df: pd.DataFrame, *, path: object = None) -> pd.DataFrame:
+    """Check and normalise a canonical issued-forecast table; returns it sorted by issue and
+    valid date, with `lead` as integers and the weather columns as floats (NaN allowed)."""
+    missing = [c for c in ISSUED_KEYS if c not in df.columns]
+    if missing:
+        raise InputError(
+            f"missing columns {missing}",
+            path=path,
+            column=missing[0],
+            hint=f"An issued-forecast table has {', '.join(ISSUED_KEYS)} and weather columns",
+        )
+    known = [c for c in WEATHER_COLUMNS if c in df.columns]
+    if not known:
+        raise InputError(
+            "no canonical weather columns",
+            path=path,
+            hint=f"Expected some of {list(WEATHER_COLUMNS)}",
+        )
+    if df.empty:
+        raise InputError("no rows", path=path, hint="Check that the file holds data rows")
+    out = df.loc[:, [*ISSUED_KEYS, *known]].reset_index(drop=True)
+    out[ISSUE_DATE] = _dates(out, ISSUE_DATE, path)
+    out[VALID_DATE] = _dates(out, VALID_DATE, path)
+    _check_leads(out, path)
+    dup = out[out.duplicated([ISSUE_DATE, VALID_DATE])]
+    if not dup.empty:
+        i = dup.index[0]
+        raise InputError(
+            f"a second forecast issued {out.loc[i, ISSUE_DATE].date()} for "
+            f"{out.loc[i, VALID_DATE].date()}",
+            path=path,
+            row=int(i),
+            column=VALID_DATE,
+            hint="Keep one row per (issue_date, valid_date)",
+        )
+    for col in known:
+        try:
+            out[col] = pd.to_numeric(out[col]).astype("float64")
+        except (TypeError, ValueError) as exc:
+            raise InputError(f"holds non-numeric values ({exc})", path=path, column=col) from None
+    _check_ranges(out, known, path, VALID_DATE)
     out.attrs = dict(df.attrs)
-    return out.sort_values(DATE).reset_index(drop=True)
+    return out.sort_values([ISSUE_DATE, VALID_DATE]).reset_index(drop=True)
+
+
+def _check_leads(out: pd.DataFrame, path: object) -> None:
+    """Leads must be whole days in range and equal valid_date − issue_date."""
+    lead = pd.to_numeric(out[LEAD], errors="coerce")
+    days = (out[VALID_DATE] - out[ISSUE_DATE]).dt.days
+    bad = out.index[
+        lead.isna()
+        | (lead != lead.round())
+        | (lead < MIN_ISSUED_LEAD)
+        | (lead > MAX_ISSUED_LEAD)
+        | (lead != days)
+    ]
+    if len(bad):
+        i = bad[0]
+        raise InputError(
+            f"lead '{out.loc[i, LEAD]}' does not fit a forecast issued "
+            f"{out.loc[i, ISSUE_DATE].date()} for {out.loc[i, VALID_DATE].date()}",
+            path=path,
+            row=int(i),
+            column=LEAD,
+            hint=f"lead is valid_date − issue_date in whole days, "
+            f"{MIN_ISSUED_LEAD}-{MAX_ISSUED_LEAD}",
+        )
+    out[LEAD] = lead.astype("int64")
 
 
 def as_int_counts(values: np.ndarray) -> np.ndarray:

@@ -38,7 +38,8 @@ def write_sources(folder: Path, n_days: int = FIRST_DAYS, seed: int = 3) -> tupl
 
 
 def small_config(name: str, prefix: str, models: dict[str, Any] | None = None, **over: Any) -> dict:
-    """A config that trains in seconds: one target, 2 origins, 50 sample paths, no workers."""
+    """A config that trains in seconds: one target, 2 origins, 2 issued weather forecasts per
+    origin, 50 sample paths, no workers."""
     cfg: dict[str, Any] = {
         "name": name,
         "targets": ["people"],
@@ -48,6 +49,7 @@ def small_config(name: str, prefix: str, models: dict[str, Any] | None = None, *
             "n_samples": 50,
             "n_jobs": 1,
             "weather_modes": ["forecast"],
+            "weather_draws": 2,
         },
         "registry": {"name_prefix": prefix},
         "forecast": {"n_samples": 100},

@@ -1,9 +1,8 @@
-"""/v1/forecast: daily forecasts with bands (GET: provider weather; POST: a weather scenario),
-and /v1/forecast/exceedance."""
+"""/v1/forecast: daily forecasts with bands (GET: the weather chain; POST: a weather scenario),
+and /v1/forecast/exceedance. Every forecast has an issue date (today, a hindcast, or `as_of`)."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
@@ -12,12 +11,14 @@ from fastapi.concurrency import run_in_threadpool
 from api.cache import CACHE_UNTIL
 from api.champion import Champion
 from api.deps import (
+    AsOfQuery,
     HorizonQuery,
     LevelsDep,
     ModelDep,
     ServiceDep,
     StartQuery,
     ThresholdsDep,
+    WeatherModeQuery,
 )
 from api.issued import Issued
 from api.schemas import (
@@ -27,7 +28,7 @@ from api.schemas import (
     ScenarioRequest,
     ValidationErrorResponse,
 )
-from api.service import ForecastService
+from api.service import Ask, ForecastService
 from forecasting.contract import DEFAULT_HORIZON
 
 router = APIRouter(prefix="/v1/forecast", tags=["forecast"])
@@ -43,17 +44,13 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 
 
 async def _default_issued(
-    request: Request,
-    service: ForecastService,
-    champion: Champion,
-    start: date | None,
-    horizon: int,
+    request: Request, service: ForecastService, champion: Champion, ask: Ask
 ) -> Issued:
     """The default-weather forecast, from the cache or computed off the event loop; marks the
     response cacheable until that forecast expires."""
-    issued = service.cached(champion, start, horizon)
+    issued = service.cached(champion, ask)
     if issued is None:
-        issued = await run_in_threadpool(service.default_forecast, champion, start, horizon)
+        issued = await run_in_threadpool(service.default_forecast, champion, ask)
     setattr(request.state, CACHE_UNTIL, service.fresh_until(issued))
     return issued
 
@@ -67,7 +64,7 @@ class JSONBytes(Response):
 @router.get(
     "",
     response_model=ForecastResponse,
-    summary="Forecast the next days with provider weather",
+    summary="Forecast the days from the issue date on",
     responses={k: v for k, v in ERRORS.items() if k != 413},
 )
 async def get_forecast(
@@ -77,12 +74,18 @@ async def get_forecast(
     levels: LevelsDep,
     horizon: HorizonQuery = DEFAULT_HORIZON,
     start: StartQuery = None,
+    as_of: AsOfQuery = None,
+    weather_mode: WeatherModeQuery = "forecast",
 ) -> Response:
     """Daily median, mean, P(any crossing) and bands, plus the total over the horizon.
 
-    Weather per day comes from the live forecast, the observed table or climatology (see
-    `weather_source`). Forecasts are cached per (target, start, horizon, model version)."""
-    issued = await _default_issued(request, service, champion, start, horizon)
+    The forecast is issued on `issue_date` (today, or a hindcast: see `hindcast`), from the
+    newest arrivals without a refit (`bridged_days` simulated up to the issue date). Weather
+    before the issue date is observed; from it on, per `weather_mode` (each day's
+    `weather_source` says which). Forecasts are cached per (target, issue date, weather mode,
+    start, horizon, model version, data version)."""
+    ask = Ask(start, horizon, as_of, weather_mode)
+    issued = await _default_issued(request, service, champion, ask)
     return JSONBytes(issued.rendered(levels))
 
 
@@ -95,14 +98,17 @@ async def get_forecast(
 async def post_forecast(service: ServiceDep, body: ScenarioRequest) -> Response:
     """The same answer as GET, computed with the caller's weather on the days given.
 
-    Each scenario day must hold every weather variable the model needs (422 names the
-    missing one); days not given come from the provider chain. Scenarios use
-    `CROSSINGS_SCENARIO_SAMPLES` sample paths (default 500) to stay fast."""
+    The scenario is a weather forecast issued on the issue date: the sample paths spread
+    around it with the error model by lead, so later days are less sure
+    (`"weather_uncertainty": "none"` takes it exactly). Each scenario day must hold every
+    weather variable the model needs (422 names the missing one); days not given come from
+    the weather chain. Scenarios use `CROSSINGS_SCENARIO_SAMPLES` sample paths (default 500)
+    and the same seed as every forecast: the same request gets the same answer."""
     champion = service.champion(body.target)
     weather = [day.model_dump() for day in body.weather]
-    issued = await run_in_threadpool(
-        service.scenario_forecast, champion, body.start, body.horizon, weather
-    )
+    ask = Ask(body.start, body.horizon, body.as_of, body.weather_mode)
+    uncertainty = body.weather_uncertainty != "none"
+    issued = await run_in_threadpool(service.scenario_forecast, champion, ask, weather, uncertainty)
     return JSONBytes(issued.rendered(tuple(body.levels)))
 
 
@@ -119,8 +125,11 @@ async def get_exceedance(
     thresholds: ThresholdsDep,
     horizon: HorizonQuery = DEFAULT_HORIZON,
     start: StartQuery = None,
+    as_of: AsOfQuery = None,
+    weather_mode: WeatherModeQuery = "forecast",
 ) -> ExceedanceResponse:
     """For each day and each threshold k, the probability that the count reaches k, from the
     same sample paths as GET /v1/forecast."""
-    issued = await _default_issued(request, service, champion, start, horizon)
+    ask = Ask(start, horizon, as_of, weather_mode)
+    issued = await _default_issued(request, service, champion, ask)
     return ExceedanceResponse.model_validate(issued.exceedance(thresholds))

@@ -35,7 +35,7 @@ def get_issued(
     target: Annotated[Target, Query(description="people or boats.")] = "people",
     kind: Annotated[
         Literal["default", "scenario", "all"],
-        Query(description="Provider-weather forecasts, scenarios, or both."),
+        Query(description="Default-weather forecasts (GET), scenarios (POST), or both."),
     ] = "default",
 ) -> IssuedResponse:
     """Every archived forecast covering `date` (newest first, at most 100) with that day's
@@ -69,6 +69,9 @@ def get_issued(
                 p_any=r["p_any"],
                 bands=r["bands"],
                 weather_source=r["weather_source"],
+                issue_date=(r["inputs"] or {}).get("issue_date"),
+                hindcast=(r["inputs"] or {}).get("hindcast"),
+                weather_mode=(r["inputs"] or {}).get("weather_mode"),
             )
             for r in rows
         ],

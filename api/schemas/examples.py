@@ -22,7 +22,16 @@ _DAY: Final[dict[str, Any]] = {
     "mean": 151.3,
     "p_any": 0.42,
     "bands": _BANDS,
-    "weather_source": "forecast",
+    "weather_source": "simulated",
+    "weather": {"wind_mean_ms": 3.4, "gust_max_ms": 9.1},
+}
+
+# A hindcast: the data ends 2026-05-14, so the forecast is issued the day after.
+_ISSUE: Final[dict[str, Any]] = {
+    "issue_date": EXAMPLE_START,
+    "hindcast": True,
+    "bridged_days": 0,
+    "weather_mode": "forecast",
 }
 
 FORECAST: Final[dict[str, Any]] = {
@@ -34,6 +43,7 @@ FORECAST: Final[dict[str, Any]] = {
     "model": {"name": "hurdle", "version": "3", "trained_at": "2026-05-15T06:00:00Z"},
     "data_as_of": EXAMPLE_DATA_AS_OF,
     "issued_at": EXAMPLE_ISSUED_AT,
+    **_ISSUE,
 }
 
 SCENARIO: Final[dict[str, Any]] = {
@@ -41,6 +51,7 @@ SCENARIO: Final[dict[str, Any]] = {
     "start": EXAMPLE_START,
     "horizon": 7,
     "levels": [80, 95],
+    "weather_uncertainty": "forecast",
     "weather": [
         {
             "date": EXAMPLE_START,
@@ -64,12 +75,13 @@ EXCEEDANCE: Final[dict[str, Any]] = {
         {
             "date": EXAMPLE_START,
             "p_at_least": {"100": 0.38, "300": 0.21, "600": 0.06},
-            "weather_source": "forecast",
+            "weather_source": "simulated",
         }
     ],
     "model": {"name": "hurdle", "version": "3", "trained_at": None},
     "data_as_of": EXAMPLE_DATA_AS_OF,
     "issued_at": EXAMPLE_ISSUED_AT,
+    **_ISSUE,
 }
 
 MODEL: Final[dict[str, Any]] = {
@@ -121,7 +133,8 @@ ISSUED: Final[dict[str, Any]] = {
             "mean": 151.3,
             "p_any": 0.42,
             "bands": {"80": {"lo": 0, "hi": 480}},
-            "weather_source": "forecast",
+            "weather_source": "simulated",
+            **{k: _ISSUE[k] for k in ("issue_date", "hindcast", "weather_mode")},
         }
     ],
 }

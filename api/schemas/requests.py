@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from typing import Annotated, Any, Final
+from typing import Annotated, Any, Final, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
@@ -16,6 +16,7 @@ from forecasting.contract import (
     MAX_LEVELS,
     MIN_HORIZON,
     Target,
+    WeatherUncertainty,
     level_name,
 )
 from forecasting.schema import WEATHER_RANGES
@@ -60,13 +61,30 @@ class WeatherDay(BaseModel):
 
 
 class ScenarioRequest(BaseModel):
-    """The GET parameters plus a weather scenario; days not in `weather` use the provider
-    chain, and every day given must hold every variable the model needs."""
+    """The GET parameters plus a weather scenario: a weather forecast issued on the issue
+    date, spread by lead with the project's error model (`weather_uncertainty: "none"`: taken
+    exactly). Days not in `weather` use the weather chain; every day given must hold every
+    variable the model needs, and lie between the issue date and the last asked day."""
 
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [examples.SCENARIO]})
 
     target: Target = "people"
-    start: IsoDate | None = Field(None, description="First forecast day; default: after the data.")
+    start: IsoDate | None = Field(
+        None, description="First forecast day (from the issue date on); default: the issue date."
+    )
+    as_of: IsoDate | None = Field(
+        None,
+        description="Issue the forecast as of this past day (a hindcast); default: today, or "
+        "the day after the data when it is older than the bridge allows.",
+    )
+    weather_mode: Literal["forecast"] = Field(
+        "forecast", description="A scenario is a weather forecast: only `forecast`."
+    )
+    weather_uncertainty: WeatherUncertainty = Field(
+        "forecast",
+        description="forecast: the scenario days are a forecast issued on the issue date, and "
+        "the paths spread around them with the error by lead; none: exactly this weather.",
+    )
     horizon: int = Field(DEFAULT_HORIZON, ge=MIN_HORIZON, le=MAX_HORIZON)
     levels: Annotated[
         list[Annotated[float, Field(gt=0, lt=100)]],

@@ -3,14 +3,32 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.schemas import examples
-from forecasting.contract import MAX_HORIZON, MIN_HORIZON, Target
+from forecasting.contract import (
+    MAX_BRIDGE_DAYS,
+    MAX_HORIZON,
+    MIN_HORIZON,
+    ServedWeatherMode,
+    Target,
+)
 
-WeatherSource = Literal["request", "forecast", "observed", "climatology"]
+# Where a day's weather came from: contract.WEATHER_SOURCES, or none for a model that uses no
+# weather (a test keeps them equal).
+WeatherSource = Literal[
+    "observed", "request", "forecast", "simulated", "issued", "hindsight", "climatology", "none"
+]
+WEATHER_SOURCE_HELP = (
+    "Where this day's weather came from: none (the model uses no weather), observed (before "
+    "the issue date), request (your "
+    "scenario), forecast (the live weather forecast at the model's own point), simulated (a "
+    "forecast simulated from the stored observations, as the backtest does: hindcasts), "
+    "issued (an archived real forecast), hindsight (the weather that happened, asked for "
+    "with weather_mode=observed), climatology (the same days of past years)."
+)
 
 
 def _examples(example: dict[str, Any], populate_by_name: bool = False) -> ConfigDict:
@@ -36,7 +54,13 @@ class DayForecast(BaseModel):
     mean: float = Field(ge=0, description="Mean count.")
     p_any: float = Field(ge=0, le=1, description="Probability of at least one crossing.")
     bands: dict[str, Band] = Field(description="Bands by level in percent, e.g. '80'.")
-    weather_source: WeatherSource = Field(description="Where this day's weather came from.")
+    weather_source: WeatherSource = Field(description=WEATHER_SOURCE_HELP)
+    weather: dict[str, float] | None = Field(
+        None,
+        description="The weather the model assumed this day: the mean over its weather paths "
+        "of each variable it uses (canonical names, SI units); null for a model without "
+        "weather.",
+    )
 
 
 class WeekTotal(BaseModel):
@@ -54,6 +78,40 @@ class ModelRef(BaseModel):
     trained_at: str | None = Field(description="When it was trained (ISO 8601).")
 
 
+# The issue date and what a forecast rests on (every forecast response has these).
+IssueDateField = Annotated[
+    date,
+    Field(
+        description="The day the forecast is issued on (T): today, unless the data is more "
+        f"than {MAX_BRIDGE_DAYS} days old or `as_of` asked for another day. Weather before it "
+        "is observed; from it on it comes from `weather_mode`."
+    ),
+]
+HindcastField = Annotated[
+    bool,
+    Field(
+        description="True unless the issue date is today: a forecast as it would have been "
+        "issued on a past day."
+    ),
+]
+BridgedDaysField = Annotated[
+    int,
+    Field(
+        ge=0,
+        le=MAX_BRIDGE_DAYS,
+        description="Days between the newest arrivals (`data_as_of`) and the issue date that "
+        "the model simulated along each path.",
+    ),
+]
+WeatherModeField = Annotated[
+    ServedWeatherMode,
+    Field(
+        description="forecast (a weather forecast with its spread by lead), observed "
+        "(hindsight) or climatology, for the days from the issue date on."
+    ),
+]
+
+
 class ForecastResponse(BaseModel):
     """Daily forecasts with uncertainty bands, the total over the horizon and provenance."""
 
@@ -65,8 +123,14 @@ class ForecastResponse(BaseModel):
     days: list[DayForecast]
     week_total: WeekTotal
     model: ModelRef
-    data_as_of: date | None = Field(description="Last observed day of arrivals.")
+    data_as_of: date | None = Field(
+        description="The newest day of arrivals the model's state comes from."
+    )
     issued_at: datetime = Field(description="When this forecast was computed (UTC).")
+    issue_date: IssueDateField
+    hindcast: HindcastField
+    bridged_days: BridgedDaysField
+    weather_mode: WeatherModeField
 
 
 # --------------------------------------------------------------------------- other resources
@@ -93,6 +157,10 @@ class ExceedanceResponse(BaseModel):
     model: ModelRef
     data_as_of: date | None
     issued_at: datetime
+    issue_date: IssueDateField
+    hindcast: HindcastField
+    bridged_days: BridgedDaysField
+    weather_mode: WeatherModeField
 
 
 class ChampionInfo(BaseModel):
@@ -160,6 +228,11 @@ class IssuedDay(BaseModel):
     p_any: float
     bands: dict[str, Band]
     weather_source: WeatherSource
+    issue_date: date | None = Field(
+        None, description="The day it was issued on (null for forecasts archived before)."
+    )
+    hindcast: bool | None = Field(None, description="Whether it was a hindcast.")
+    weather_mode: ServedWeatherMode | None = Field(None, description="Its weather mode.")
 
 
 class IssuedResponse(BaseModel):
@@ -187,8 +260,10 @@ class TargetReadiness(BaseModel):
     stale: bool
     registry_error: str | None
     behind_data: bool = Field(
-        description="The champion was fitted on data that ends before the observed data: "
-        "retrain to forecast from the newest day."
+        description="The champion was fitted on data that ends before the observed data. Its "
+        "forecasts still start from the newest arrivals (its state is taken from them at "
+        "predict time, or the days are bridged for a model that cannot); retrain to refit "
+        "its parameters."
     )
 
 

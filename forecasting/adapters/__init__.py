@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 from forecasting import schema
-from forecasting.adapters import home_office, knmi
+from forecasting.adapters import canonical_csv, home_office, knmi
 from forecasting.errors import InputError
 
 
@@ -36,10 +37,9 @@ def read_weather(path: str | Path) -> pd.DataFrame:
         from forecasting.adapters import open_meteo
 
         return open_meteo.load_open_meteo_json(path)
-    first = head.splitlines()[0] if head else ""
-    if first.split(",")[0].strip().lower() == schema.DATE:
-        frame = pd.read_csv(path)
-        frame.attrs = {schema.ATTR_SOURCE: f"csv {path.name}", schema.ATTR_LOCATION: "unknown"}
+    if canonical_csv.first_row(head).split(",")[0].strip().lower() == schema.DATE:
+        frame, meta = canonical_csv.read_csv(path)
+        frame.attrs = _csv_attrs(meta, path)
         return schema.validate_weather(frame, path=path)
     raise InputError(
         "unknown weather file layout",
@@ -49,6 +49,38 @@ def read_weather(path: str | Path) -> pd.DataFrame:
             "or a CSV whose first column is 'date' with canonical weather columns"
         ),
     )
+
+
+def read_issued(path: str | Path) -> pd.DataFrame:
+    """Canonical issued weather forecasts (`issue_date, valid_date, lead` and weather columns)
+    from the Parquet or CSV file `crossings fetch-weather` writes, or one made by hand."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(
+            "does not exist or is not a file",
+            path=path,
+            hint="Fetch archived forecasts with `crossings fetch-weather --provider "
+            "open-meteo-previous-runs`",
+        )
+    if path.suffix == ".parquet":
+        return _read_parquet(path, schema.validate_issued)
+    frame, meta = canonical_csv.read_csv(path)
+    frame.attrs = _csv_attrs(meta, path)
+    return schema.validate_issued(frame, path=path)
+
+
+def _csv_attrs(meta: dict[str, Any], path: Path) -> dict[str, Any]:
+    """Where a canonical CSV's table came from: its header, else the file name."""
+    attrs: dict[str, Any] = {
+        schema.ATTR_SOURCE: meta.get(schema.ATTR_SOURCE) or f"csv {path.name}",
+        schema.ATTR_LOCATION: meta.get(schema.ATTR_LOCATION) or "unknown",
+    }
+    lat, lon = meta.get(schema.ATTR_LATITUDE), meta.get(schema.ATTR_LONGITUDE)
+    if lat is not None and lon is not None:
+        attrs[schema.ATTR_LATITUDE], attrs[schema.ATTR_LONGITUDE] = lat, lon
+        if attrs[schema.ATTR_LOCATION] == "unknown":
+            attrs[schema.ATTR_LOCATION] = canonical_csv.location_label(lat, lon)
+    return attrs
 
 
 def _read_parquet(path: Path, validate: Callable[..., pd.DataFrame]) -> pd.DataFrame:

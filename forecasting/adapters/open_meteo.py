@@ -129,7 +129,8 @@ def parse_open_meteo(
     variables win and hourly aggregates fill the columns the daily block lacks (see FIELDS).
 
     `path` names the origin in error messages; `source` overrides the `attrs["source"]` value,
-    which is otherwise guessed from `path` when it is an Open-Meteo URL.
+    which is otherwise guessed from `path` when it is an Open-Meteo URL. `attrs` also hold the
+    response's point (`location`, and `latitude`/`longitude` when it gives them).
     """
     payload = _checked_payload(payload, path)
     blocks = {b: _read_block(payload, b, path) for b in ("daily", "hourly") if b in payload}
@@ -145,6 +146,7 @@ def parse_open_meteo(
     frame.attrs = {
         schema.ATTR_SOURCE: source or _guess_source(path),
         schema.ATTR_LOCATION: _location(payload),
+        **_point(payload),
     }
     result = schema.validate_weather(frame, path=path)
     logger.debug("parsed %d days of Open-Meteo weather from %s", len(result), path)
@@ -354,6 +356,14 @@ def _guess_source(path: object) -> str:
     if "/v1/forecast" in text:
         return SOURCE_FORECAST
     return SOURCE_UNKNOWN
+
+
+def _point(payload: dict[str, Any]) -> dict[str, float]:
+    """The grid point the response is for (its `latitude`/`longitude`), when it names one."""
+    lat, lon = payload.get("latitude"), payload.get("longitude")
+    if not isinstance(lat, int | float) or not isinstance(lon, int | float):
+        return {}
+    return {schema.ATTR_LATITUDE: float(lat), schema.ATTR_LONGITUDE: float(lon)}
 
 
 def _location(payload: dict[str, Any]) -> str:

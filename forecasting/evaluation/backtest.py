@@ -1,8 +1,12 @@
 """Rolling-origin backtests with an expanding window, fitted in parallel with joblib.
 
-Each origin fits every model once on data strictly before the origin, then forecasts the
-`horizon` days from the origin in every requested weather mode. The parent process slices the
-data, so an origin's task never receives arrivals from the origin day or later.
+Each origin fits every model once on data strictly before the origin, then issues its
+forecast for the `horizon` days from the origin (`forecasting.issuing.issue_forecast`, the
+function the API serves with) in every requested weather mode. In `forecast` mode the weather
+is an issued forecast simulated from the observations, shared by every sample path, plus the
+spread around it; because one issued forecast per origin is noisy, `weather_draws` of them
+are drawn per origin (keyed by seed, origin and draw) and all are scored. The parent process
+slices the arrivals, so an origin's task never receives arrivals from the origin day or later.
 
 `BacktestConfig` is a plain value. The rules it must meet (`check_config`) and the rules the
 data must meet (`latest_origin`, `missing_actuals`, `short_history`) are written once here;
@@ -14,7 +18,6 @@ from __future__ import annotations
 
 import logging
 import time
-import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,11 +27,22 @@ import pandas as pd
 from joblib import Parallel, delayed
 
 from forecasting import schema
-from forecasting.contract import DEFAULT_LEVELS_PCT, TARGETS, WEATHER_MODES, check_horizon
+from forecasting.contract import (
+    DEFAULT_LEVELS_PCT,
+    DEFAULT_WEATHER_DRAWS,
+    TARGETS,
+    WEATHER_MODES,
+    check_horizon,
+)
 from forecasting.errors import InputError
 from forecasting.evaluation import metrics
+from forecasting.evaluation.issued import check_issued
+from forecasting.forecast import Forecast
+from forecasting.issuing import IssueSpec, issue_forecast
 from forecasting.models import create, model_class
-from forecasting.weather import ForecastErrorModel, future_weather, observed_days
+from forecasting.weather import ForecastErrorModel, observed_days
+from forecasting.weather.future import WeatherInputs, build_future_weather
+from forecasting.weather.history import WeatherHistory
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +81,12 @@ class BacktestConfig:
     model_params: dict[str, dict[str, Any]] = field(default_factory=dict)
     error_model: ForecastErrorModel = field(default_factory=ForecastErrorModel)
     levels_pct: Sequence[float] = DEFAULT_LEVELS_PCT
+    weather_draws: int = DEFAULT_WEATHER_DRAWS  # issued forecasts per origin, forecast mode
+
+    def draws(self, mode: str) -> int:
+        """How many weather draws `mode` gets per origin (only `forecast` is random per
+        origin: the other modes have one)."""
+        return self.weather_draws if mode == "forecast" else 1
 
     def __post_init__(self) -> None:
         """Hold the first and last origin as timestamps."""
@@ -136,6 +156,10 @@ def check_config(cfg: BacktestConfig) -> None:
         )
     if cfg.target not in TARGETS:
         raise BadValue("target", f"target must be one of {', '.join(TARGETS)}, got {cfg.target!r}")
+    if cfg.weather_draws < 1:
+        raise BadValue(
+            "weather_draws", f"weather_draws must be at least 1, got {cfg.weather_draws}"
+        )
     for mode in cfg.weather_modes:
         if mode not in WEATHER_MODES:
             raise BadValue(
@@ -163,7 +187,12 @@ def short_history(arrivals: pd.DataFrame, first_origin: pd.Timestamp) -> bool:
     return bool(first_origin - arrivals[schema.DATE].iloc[0] < pd.Timedelta(days=MIN_HISTORY_DAYS))
 
 
-def _check_data(arrivals: pd.DataFrame, weather: pd.DataFrame, cfg: BacktestConfig) -> None:
+def _check_data(
+    arrivals: pd.DataFrame,
+    weather: pd.DataFrame,
+    cfg: BacktestConfig,
+    issued: pd.DataFrame | None = None,
+) -> None:
     first, last = arrivals[schema.DATE].iloc[0], arrivals[schema.DATE].iloc[-1]
     if (needed := missing_actuals(arrivals, cfg.origins[-1], cfg.horizon)) is not None:
         raise InputError(
@@ -182,13 +211,18 @@ def _check_data(arrivals: pd.DataFrame, weather: pd.DataFrame, cfg: BacktestConf
             sorted({d for o in cfg.origins for d in pd.date_range(o, periods=cfg.horizon)})
         )
         observed_days(weather, days)
+    if "issued" in cfg.weather_modes:
+        check_issued(issued, cfg.origins, cfg.horizon, _weather_needed(cfg), weather)
 
 
-def _stream(seed: int, origin: pd.Timestamp, *names: str) -> np.random.Generator:
-    """A random stream fixed by the seed, the origin day and names (purpose, model, mode), so
-    a model's numbers do not depend on which other models, modes or origins are in the run."""
-    keys = [zlib.crc32(n.encode()) for n in names]
-    return np.random.default_rng([seed, origin.toordinal(), *keys])
+def _weather_needed(cfg: BacktestConfig) -> tuple[str, ...]:
+    """The weather columns the models read for future days, in canonical order."""
+    needed = {
+        v
+        for name in cfg.models
+        for v in create(name, **cfg.model_params.get(name, {})).weather_variables
+    }
+    return tuple(c for c in schema.WEATHER_COLUMNS if c in needed)
 
 
 def _origin_task(
@@ -198,21 +232,31 @@ def _origin_task(
     weather_future: pd.DataFrame,
     actuals: np.ndarray,
     cfg: BacktestConfig,
+    issued: pd.DataFrame | None = None,
 ) -> tuple[list[pd.DataFrame], list[dict[str, Any]]]:
-    """Fit every model on data before `origin`, forecast in every mode, and score."""
+    """Fit every model on data before `origin`, issue its forecast in every mode and weather
+    draw, and score."""
     dates = pd.date_range(origin, periods=cfg.horizon, freq="D")
     scale = metrics.mase_scale(history[cfg.target].to_numpy(dtype=float))
-    weather_all = pd.concat([weather_history, weather_future], ignore_index=True)
-    paths = {
-        mode: future_weather(
-            mode,
-            weather_all if mode != "climatology" else weather_history,
-            dates,
-            cfg.n_samples,
-            _stream(cfg.seed, origin, "weather", mode),
-            cfg.error_model,
-        )
+    wx = WeatherHistory(pd.concat([weather_history, weather_future], ignore_index=True))
+    inputs = WeatherInputs(issued=issued, error_model=cfg.error_model)
+    columns = tuple(c for c in schema.WEATHER_COLUMNS if c in wx.rows.columns)
+    specs = [
+        IssueSpec(origin, cfg.horizon, None, cfg.n_samples, cfg.seed, mode, draw)
         for mode in cfg.weather_modes
+        for draw in range(cfg.draws(mode))
+    ]
+    # Archived forecasts carry the variables the models read (`check_issued`), not always
+    # every observed one (visibility, say), so the issued mode is built over those alone.
+    needed = _weather_needed(cfg)
+    mode_columns = {m: columns for m in cfg.weather_modes} | {
+        "issued": tuple(c for c in columns if c in needed)
+    }
+    paths = {
+        (s.mode, s.draw): build_future_weather(
+            mode_columns[s.mode], dates, s.streams, wx, cfg.n_samples, inputs
+        )
+        for s in specs
     }
     frames, fits = [], []
     for name in cfg.models:
@@ -221,26 +265,39 @@ def _origin_task(
         t0 = time.perf_counter()
         model.fit(history, weather_history)
         fits.append({"origin": origin, "model": name, "fit_seconds": time.perf_counter() - t0})
-        for mode in cfg.weather_modes:
-            rng = _stream(cfg.seed, origin, "predict", name, mode)
-            fc = model.predict(cfg.horizon, paths[mode], cfg.n_samples, seed=rng)
-            scores = metrics.score_forecasts(
-                fc.samples.T,
-                actuals,
-                scale,
-                cfg.levels_pct,
-                rng=_stream(cfg.seed, origin, "pit", name, mode),
+        for spec in specs:
+            issued_fc = issue_forecast(
+                model, history, wx, spec, weather=paths[(spec.mode, spec.draw)]
             )
-            summary = fc.to_frame(cfg.levels_pct).drop(columns=["model", "date"])
-            frame = pd.concat([summary.reset_index(drop=True), scores], axis=1)
-            frame.insert(0, "date", dates)
-            frame.insert(0, "lead", np.arange(1, cfg.horizon + 1))
-            frame.insert(0, "weather_mode", mode)
-            frame.insert(0, "model", name)
-            frame.insert(0, "origin", origin)
-            frame["actual"] = actuals
-            frames.append(frame)
+            frames.append(_scored(issued_fc.forecast, spec, actuals, scale, cfg))
     return frames, fits
+
+
+def _scored(
+    fc: Forecast, spec: IssueSpec, actuals: np.ndarray, scale: float, cfg: BacktestConfig
+) -> pd.DataFrame:
+    """One forecast's rows: its summary, its scores and the actuals, one row per lead."""
+    scores = metrics.score_forecasts(
+        fc.samples.T, actuals, scale, cfg.levels_pct, rng=spec.streams.pit(fc.model)
+    )
+    summary = fc.to_frame(cfg.levels_pct).drop(columns=["model", "date"])
+    frame = pd.concat([summary.reset_index(drop=True), scores], axis=1)
+    frame.insert(0, "date", fc.dates)
+    frame.insert(0, "lead", np.arange(1, cfg.horizon + 1))
+    frame.insert(0, "weather_draw", spec.draw)
+    frame.insert(0, "weather_mode", spec.mode)
+    frame.insert(0, "model", fc.model)
+    frame.insert(0, "origin", spec.issue_date)
+    frame["actual"] = actuals
+    return frame
+
+
+def _issued_for(issued: pd.DataFrame | None, origin: pd.Timestamp) -> pd.DataFrame | None:
+    """The archived forecasts an origin may use: those issued the day before it."""
+    if issued is None:
+        return None
+    day = pd.to_datetime(issued["issue_date"]) == origin - pd.Timedelta(days=1)
+    return issued.loc[day]
 
 
 def run_backtest(
@@ -248,14 +305,17 @@ def run_backtest(
     weather: pd.DataFrame,
     cfg: BacktestConfig,
     progress: Callable[[int, int], None] | None = None,
+    issued: pd.DataFrame | None = None,
 ) -> BacktestResult:
     """Run the rolling-origin backtest. `progress(done, total)` is called as origins finish.
+    `issued` holds archived real forecasts (issue_date, valid_date, lead and the weather
+    columns) for the `issued` weather mode.
 
     Raises ValueError for impossible values (`check_config`) and InputError when the data
     cannot support the window.
     """
     check_config(cfg)
-    _check_data(arrivals, weather, cfg)
+    _check_data(arrivals, weather, cfg, issued)
     origins = cfg.origins
     a_dates, w_dates = arrivals[schema.DATE], weather[schema.DATE]
 
@@ -271,6 +331,7 @@ def run_backtest(
             weather.loc[future],
             actual,
             cfg,
+            _issued_for(issued, origin),
         )
 
     jobs = (delayed(_origin_task)(*task_args(o)) for o in origins)
@@ -283,6 +344,6 @@ def run_backtest(
         if progress:
             progress(done, len(origins))
     rows = pd.concat(frames, ignore_index=True).sort_values(
-        ["model", "weather_mode", "origin", "lead"], ignore_index=True
+        ["model", "weather_mode", "origin", "weather_draw", "lead"], ignore_index=True
     )
     return BacktestResult(cfg, rows, pd.DataFrame(fits))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import inspect
 import logging
 from abc import ABC, abstractmethod
@@ -11,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from forecasting import schema
-from forecasting.contract import TARGETS, check_horizon
+from forecasting.contract import MAX_SIMULATED_DAYS, TARGETS
 from forecasting.errors import ConfigError, InputError
 from forecasting.forecast import Forecast
 from forecasting.weather.paths import FutureWeather
@@ -38,6 +39,8 @@ class Model(ABC):
     uses_weather: ClassVar[bool] = False
     weather_paths: ClassVar[bool] = False  # one weather path per sample path in one call
     nonnegative_integer: ClassVar[bool] = True
+    # Can take its series state from newer observations without a refit (`condition`).
+    supports_conditioning: ClassVar[bool] = False
     min_history_days: ClassVar[int] = 56
     weather_inputs: ClassVar[tuple[str, ...]] = ()  # canonical columns needed for future days
 
@@ -80,6 +83,34 @@ class Model(ABC):
         self.fitted_ = True
         return self
 
+    def condition(self, history: pd.DataFrame, weather: pd.DataFrame | None = None) -> Model:
+        """This model with its series state (last day, recent outcomes, yesterday's weather)
+        taken from `history`, a canonical arrivals table ending on the day before the first
+        forecast day, and `weather` covering its last days. Fitted parameters stay as they
+        are: newer data moves the forecast without a refit. Returns self when nothing is new.
+
+        Raises NotImplementedError for models whose state cannot be moved without a refit.
+        """
+        if not getattr(self, "fitted_", False):
+            raise NotFittedError(f"{self.name} must be fit before it is conditioned")
+        last = pd.Timestamp(history[schema.DATE].iloc[-1])
+        if last == self.last_date_:
+            return self
+        if not self.supports_conditioning:
+            raise NotImplementedError(
+                f"{self.name} cannot take its state from newer data without a refit"
+            )
+        if self.uses_weather and weather is None:
+            raise InputError(f"{self.name} needs the recent weather to take its state")
+        new = copy.copy(self)
+        new._condition(history.reset_index(drop=True), weather)
+        new.last_date_ = last
+        return new
+
+    def _condition(self, history: pd.DataFrame, weather: pd.DataFrame | None) -> None:
+        """Replace (never mutate) the fitted state attributes that depend on the latest days."""
+        raise NotImplementedError
+
     def predict(
         self,
         horizon: int,
@@ -90,10 +121,10 @@ class Model(ABC):
         """Sample paths for the `horizon` days after the last fitted day."""
         if not getattr(self, "fitted_", False):
             raise NotFittedError(f"{self.name} must be fit before predict")
-        try:
-            check_horizon(horizon)
-        except ValueError as exc:
-            raise ConfigError(str(exc)) from exc
+        if not 1 <= horizon <= MAX_SIMULATED_DAYS:
+            raise ConfigError(
+                f"horizon must be between 1 and {MAX_SIMULATED_DAYS} simulated days, got {horizon}"
+            )
         if n_samples < 1:
             raise ConfigError(f"n_samples must be at least 1, got {n_samples}")
         dates = pd.date_range(self.last_date_ + pd.Timedelta(days=1), periods=horizon, freq="D")

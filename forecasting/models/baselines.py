@@ -15,6 +15,7 @@ class SeasonalNaive(Model):
     """Each day repeats the same weekday of the last observed week (a point forecast)."""
 
     name = "seasonal_naive"
+    supports_conditioning = True
 
     def __init__(self, target: str = schema.PEOPLE, season: int = 7) -> None:
         self.target = target
@@ -22,6 +23,9 @@ class SeasonalNaive(Model):
 
     def _fit(self, history: pd.DataFrame, weather: pd.DataFrame | None) -> None:
         self.last_season_ = history[self.target].to_numpy()[-self.season :]
+
+    def _condition(self, history: pd.DataFrame, weather: pd.DataFrame | None) -> None:
+        self._fit(history, weather)
 
     def _predict(
         self,
@@ -40,6 +44,7 @@ class Climatology(Model):
     so weekly totals stay coherent."""
 
     name = "climatology"
+    supports_conditioning = True
     min_history_days = 366
 
     def __init__(self, target: str = schema.PEOPLE, years: int = 3, window_days: int = 7) -> None:
@@ -51,6 +56,9 @@ class Climatology(Model):
         self.series_ = pd.Series(
             history[self.target].to_numpy(), index=pd.DatetimeIndex(history[schema.DATE])
         )
+
+    def _condition(self, history: pd.DataFrame, weather: pd.DataFrame | None) -> None:
+        self._fit(history, weather)
 
     def _predict(
         self,

@@ -39,6 +39,7 @@ class Hurdle(Model):
     uses_weather = True
     weather_inputs = features.CORE_WEATHER
     weather_paths = True
+    supports_conditioning = True
 
     def __init__(
         self,
@@ -114,6 +115,13 @@ class Hurdle(Model):
             else float(w.loc[: dates[-1], "wind_mean_ms"].iloc[-1])
         )
         log.debug("hurdle fit on %d days (%d crossing days)", len(y), int(pos.sum()))
+
+    def _condition(self, history: pd.DataFrame, weather: pd.DataFrame | None) -> None:
+        assert weather is not None
+        w = features.fill_weather(weather)
+        last = pd.Timestamp(history[schema.DATE].iloc[-1])
+        self.history_tail_ = history[self.target].to_numpy(dtype=float)[-features.SIZE_WINDOW :]
+        self.last_wind_ = float(w.loc[:last, "wind_mean_ms"].iloc[-1])
 
     @staticmethod
     def _logit_cov(X: np.ndarray, beta: np.ndarray, penalty: np.ndarray) -> np.ndarray:

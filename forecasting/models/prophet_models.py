@@ -77,6 +77,7 @@ class PlainProphet(Model):
     name = "prophet"
     uses_weather = False
     nonnegative_integer = False
+    supports_conditioning = True  # no series state: the trend and seasons follow the dates
 
     def __init__(self, target: str = schema.PEOPLE, uncertainty_samples: int = 1000) -> None:
         self.target = target
@@ -90,6 +91,9 @@ class PlainProphet(Model):
         model = prophet(uncertainty_samples=self.uncertainty_samples)
         model.fit(df)
         self.model_ = model
+
+    def _condition(self, history: pd.DataFrame, weather: pd.DataFrame | None) -> None:
+        return None
 
     def _predict(
         self,
@@ -116,6 +120,7 @@ class WeatherProphet(Model):
     weather_inputs = WEATHER_INPUTS
     weather_paths = False
     nonnegative_integer = True
+    supports_conditioning = True  # its only state is yesterday's wind
 
     def __init__(
         self,
@@ -155,6 +160,12 @@ class WeatherProphet(Model):
         model.fit(df)
         self.model_ = model
         self.cap_ = count_cap(target)
+
+    def _condition(self, history: pd.DataFrame, weather: pd.DataFrame | None) -> None:
+        assert weather is not None
+        last = pd.Timestamp(history[schema.DATE].iloc[-1])
+        tail = history.loc[history[schema.DATE] > last - pd.Timedelta(days=7), schema.DATE]
+        _, self.last_wind_ = historical_regressors(tail, weather)
 
     def _predict(
         self,

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from forecasting import schema
-from forecasting.contract import MAX_HORIZON
+from forecasting.contract import MAX_SIMULATED_DAYS
 from forecasting.models._regressors import (
     WEATHER_INPUTS,
     annual_fourier,
@@ -97,12 +97,14 @@ class WeatherSarimax(Model):
             # No parameter covariance: it is not used and costs extra likelihood evaluations.
             self.result_ = model.fit(disp=False, maxiter=MAX_ITER, cov_type="none")
         self.cap_ = count_cap(target)
-        zero = np.zeros((MAX_HORIZON, x.shape[1]))
-        self.mean0_ = np.asarray(self.result_.get_forecast(MAX_HORIZON, exog=zero).predicted_mean)
+        zero = np.zeros((MAX_SIMULATED_DAYS, x.shape[1]))
+        self.mean0_ = np.asarray(
+            self.result_.get_forecast(MAX_SIMULATED_DAYS, exog=zero).predicted_mean
+        )
         names = list(self.result_.model.param_names)
         params = np.asarray(self.result_.params, dtype=float)
         self.beta_ = params[[names.index(n) for n in self.result_.model.exog_names]]
-        self.chol_ = _psd_factor(forecast_error_cov(self.result_, MAX_HORIZON))
+        self.chol_ = _psd_factor(forecast_error_cov(self.result_, MAX_SIMULATED_DAYS))
 
     def future_exog(self, dates: pd.DatetimeIndex, weather: FutureWeather) -> np.ndarray:
         """Standardised exog for the forecast days from one weather path."""

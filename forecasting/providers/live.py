@@ -1,7 +1,10 @@
-"""The live weather forecast for serving: Open-Meteo for one point, cached for a while.
+"""The live weather forecast for serving: Open-Meteo at a point, cached for a while per point.
 
-Answers are cached for `cache_seconds`; a failure is remembered for `retry_seconds`, so a dead
-provider costs one timeout per retry period, not one per request.
+A model is served with the weather source and place it learned from, so the service asks for
+each champion's own point (`get(lat, lon)`); the Open-Meteo client maps the answer to the
+canonical daily variables. Answers are cached per point for `cache_seconds`; a failure is
+remembered for `retry_seconds`, so a dead provider costs one timeout per point and retry
+period, not one per request.
 """
 
 from __future__ import annotations
@@ -11,13 +14,22 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Final
 
 import pandas as pd
 
 from forecasting import schema
 from forecasting.providers.open_meteo import MAX_FORECAST_DAYS, OpenMeteoClient
+from forecasting.weather.source import OPEN_METEO
 
 log = logging.getLogger(__name__)
+
+# The provider family of the live forecast (what a champion must have learned on).
+LIVE_PROVIDER: Final = OPEN_METEO
+_POINT_DECIMALS: Final = 4  # the precision the client sends (about 10 m)
+_MAX_POINTS: Final = 64  # points remembered at once (a server serves one or two)
+
+Point = tuple[float, float]
 
 
 @dataclass(frozen=True)
@@ -28,7 +40,12 @@ class _Fetched:
 
 
 class LiveForecast:
-    """The live provider (Open-Meteo forecast API) with a short-lived cache."""
+    """The live provider (Open-Meteo forecast API) with a short-lived cache per point.
+
+    `lat`/`lon` is the point asked for when `get()` is called without one.
+    """
+
+    provider: Final = LIVE_PROVIDER
 
     def __init__(
         self,
@@ -47,8 +64,10 @@ class LiveForecast:
         self.timeout, self.retries = timeout, retries
         self.cache_seconds, self.retry_seconds = cache_seconds, retry_seconds
         self._clock = clock
-        self._last: _Fetched | None = None
-        self._lock = threading.Lock()
+        self._fetched: dict[Point, _Fetched] = {}
+        self._locks: dict[Point, threading.Lock] = {}
+        self._guard = threading.Lock()
+        self._last_error: str | None = None
         self.fetches = 0
 
     @property
@@ -58,8 +77,13 @@ class LiveForecast:
 
     @property
     def last_error(self) -> str | None:
-        """Why the last fetch failed, if it did."""
-        return None if self._last is None else self._last.error
+        """Why the most recent fetch (at any point) failed, if it did."""
+        return self._last_error
+
+    def error_at(self, lat: float, lon: float) -> str | None:
+        """Why the last fetch for this point failed, if it did."""
+        got = self._fetched.get(_point(lat, lon))
+        return None if got is None else got.error
 
     def _fresh(self, got: _Fetched | None) -> bool:
         if got is None:
@@ -67,23 +91,32 @@ class LiveForecast:
         ttl = self.cache_seconds if got.error is None else self.retry_seconds
         return self._clock() - got.at < ttl
 
-    def get(self) -> pd.DataFrame | None:
-        """The provider's daily forecast indexed by date, or None when it is unavailable."""
+    def get(self, lat: float | None = None, lon: float | None = None) -> pd.DataFrame | None:
+        """The provider's daily forecast at (lat, lon) (default: this object's point),
+        indexed by date, or None when it is unavailable."""
         if not self.enabled:
             return None
-        got = self._last
+        point = _point(self.lat if lat is None else lat, self.lon if lon is None else lon)
+        got = self._fetched.get(point)
         if self._fresh(got):
             assert got is not None
             return got.frame
-        with self._lock:  # one fetch at a time; the others wait and reuse it
-            got = self._last
+        with self._guard:
+            lock = self._locks.setdefault(point, threading.Lock())
+        with lock:  # one fetch per point at a time; the others wait and reuse it
+            got = self._fetched.get(point)
             if self._fresh(got):
                 assert got is not None
                 return got.frame
-            self._last = got = self._fetch()
+            got = self._fetch(point)
+            with self._guard:
+                if point not in self._fetched and len(self._fetched) >= _MAX_POINTS:
+                    self._fetched.clear()
+                self._fetched[point] = got
+                self._last_error = got.error
             return got.frame
 
-    def _fetch(self) -> _Fetched:
+    def _fetch(self, point: Point) -> _Fetched:
         self.fetches += 1
         try:
             with OpenMeteoClient(
@@ -93,8 +126,13 @@ class LiveForecast:
                 backoff=0.1,
                 max_backoff=0.5,
             ) as client:
-                frame = client.forecast(self.lat, self.lon, days=MAX_FORECAST_DAYS)
+                frame = client.forecast(point[0], point[1], days=MAX_FORECAST_DAYS)
         except Exception as exc:  # WeatherProviderError, ConfigError, anything: fall back
-            log.warning("weather forecast provider unavailable: %s", exc)
+            log.warning("weather forecast provider unavailable at %s: %s", point, exc)
             return _Fetched(None, self._clock(), str(exc))
         return _Fetched(frame.set_index(schema.DATE).sort_index(), self._clock())
+
+
+def _point(lat: float, lon: float) -> Point:
+    """The cache key of a point, at the precision the client sends."""
+    return (round(float(lat), _POINT_DECIMALS), round(float(lon), _POINT_DECIMALS))

@@ -1,7 +1,9 @@
-"""HTTP client for the Open-Meteo forecast and archive APIs, with timeouts and bounded retries.
+"""HTTP client for the Open-Meteo forecast, archive and Previous Runs APIs, with timeouts and
+bounded retries.
 
-Responses are parsed by the adapter (`forecasting.adapters.open_meteo.parse_open_meteo`) into
-the canonical daily weather table.
+Responses are parsed by the adapters: `forecasting.adapters.open_meteo.parse_open_meteo` into
+the canonical daily weather table, `forecasting.adapters.open_meteo_runs.parse_previous_runs`
+into the canonical issued-forecast table.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from forecasting.adapters.open_meteo import (
     SOURCE_FORECAST,
     parse_open_meteo,
 )
+from forecasting.adapters.open_meteo_runs import SOURCE_PREVIOUS_RUNS, parse_previous_runs
 from forecasting.errors import ConfigError, InputError
 
 logger = logging.getLogger(__name__)
@@ -41,6 +44,19 @@ FORECAST_DAILY: Final[tuple[str, ...]] = tuple(
 # ERA5, behind the archive API, has no visibility.
 ARCHIVE_DAILY: Final[tuple[str, ...]] = tuple(n for n in FORECAST_DAILY if "visibility" not in n)
 MAX_FORECAST_DAYS: Final = 16
+# Hourly variables asked of the Previous Runs API (it keeps hourly values only), each with the
+# suffixes _previous_day1.._previous_dayN; the adapter aggregates them to days. Its documented
+# leads reach day 7.
+PREVIOUS_RUNS_HOURLY: Final[tuple[str, ...]] = (
+    "wind_speed_10m",
+    "wind_gusts_10m",
+    "wind_direction_10m",
+    "precipitation",
+    "temperature_2m",
+    "pressure_msl",
+    "cloud_cover",
+)
+PREVIOUS_RUNS_MAX_LEAD: Final = 7
 
 
 class WeatherProviderError(RuntimeError):
@@ -86,6 +102,7 @@ class OpenMeteoClient:
         *,
         backoff: float = 0.5,
         max_backoff: float = 8.0,
+        previous_runs_url: str = "https://previous-runs-api.open-meteo.com",
     ) -> None:
         if retries < 1:
             raise ConfigError(f"retries must be at least 1, got {retries}")
@@ -93,6 +110,7 @@ class OpenMeteoClient:
             raise ConfigError(f"timeout must be positive, got {timeout}")
         self.forecast_endpoint = base_url.rstrip("/") + "/v1/forecast"
         self.archive_endpoint = archive_url.rstrip("/") + "/v1/archive"
+        self.previous_runs_endpoint = previous_runs_url.rstrip("/") + "/v1/forecast"
         self.timeout = httpx.Timeout(timeout)
         self.retries = retries
         self.backoff = backoff
@@ -117,6 +135,31 @@ class OpenMeteoClient:
         }
         return self._fetch(self.archive_endpoint, params, SOURCE_ARCHIVE)
 
+    def previous_runs(
+        self, lat: float, lon: float, start: date, end: date, leads: int = PREVIOUS_RUNS_MAX_LEAD
+    ) -> pd.DataFrame:
+        """Forecasts as issued 1..`leads` days before each day from `start` to `end` (valid
+        dates, both included), as the canonical issued-forecast table; empty when nothing was
+        archived for those days."""
+        if end < start:
+            raise ConfigError(f"end {end} is before start {start}")
+        if not 1 <= leads <= PREVIOUS_RUNS_MAX_LEAD:
+            raise ConfigError(f"leads must be between 1 and {PREVIOUS_RUNS_MAX_LEAD}, got {leads}")
+        names = [f"{v}_previous_day{n}" for n in range(1, leads + 1) for v in PREVIOUS_RUNS_HOURLY]
+        params = self._params(lat, lon) | {
+            "hourly": ",".join(names),
+            "start_date": start.isoformat(),
+            "end_date": end.isoformat(),
+        }
+        url = self.previous_runs_endpoint
+        payload = self._json(url, params)
+        try:
+            frame = parse_previous_runs(payload, path=url, source=SOURCE_PREVIOUS_RUNS)
+        except InputError as exc:
+            raise WeatherProviderError(f"{url} returned unusable data: {exc}") from exc
+        logger.info("fetched %d issued forecast days from %s", len(frame), url)
+        return frame
+
     def close(self) -> None:
         """Close the underlying httpx client if this object created it."""
         if self._owns_client:
@@ -133,25 +176,28 @@ class OpenMeteoClient:
     ) -> None:
         self.close()
 
-    def _params(self, lat: float, lon: float, daily: tuple[str, ...]) -> dict[str, str]:
+    def _params(self, lat: float, lon: float, daily: tuple[str, ...] = ()) -> dict[str, str]:
         if not (-90 <= lat <= 90 and -180 <= lon <= 180):
             raise ConfigError(f"coordinates out of range: latitude {lat}, longitude {lon}")
         return {
             "latitude": f"{lat:.4f}",
             "longitude": f"{lon:.4f}",
-            "daily": ",".join(daily),
+            **({"daily": ",".join(daily)} if daily else {}),
             "wind_speed_unit": "ms",
             "temperature_unit": "celsius",
             "precipitation_unit": "mm",
             "timezone": self.timezone,
         }
 
-    def _fetch(self, url: str, params: dict[str, str], source: str) -> pd.DataFrame:
+    def _json(self, url: str, params: dict[str, str]) -> object:
         response = self._get(url, params)
         try:
-            payload = response.json()
+            return response.json()
         except ValueError as exc:
             raise WeatherProviderError(f"{url} returned a body that is not JSON") from exc
+
+    def _fetch(self, url: str, params: dict[str, str], source: str) -> pd.DataFrame:
+        payload = self._json(url, params)
         try:
             frame = parse_open_meteo(payload, path=url, source=source)
         except InputError as exc:

@@ -2,9 +2,13 @@
 
 `mlflow.pyfunc.load_model(uri).predict(frame)` takes a frame of future dates (``date``) with
 the weather the forecaster needs on those days and returns per-day median, mean, P(any
-crossing) and 50/80/95% bands. Programs that want the sample paths themselves (the API)
-call ``load_model(uri).unwrap_python_model()`` and use `.forecaster`, `.metadata`,
-`.history` or `.forecast(frame)`.
+crossing) and 50/80/95% bands. The forecast is made by `forecasting.issuing.issue_forecast`,
+the function the backtest, the training job and the API use: the caller's weather is a
+scenario forecast issued on the first date, so the sample paths spread around it with the
+weather error model by lead (param ``weather_uncertainty`` = ``"forecast"``, the default, as
+the API's POST), or take it exactly (``"none"``). Programs that want the sample paths
+themselves (the API) call ``load_model(uri).unwrap_python_model()`` and use `.forecaster`,
+`.metadata`, `.history` or `.forecast(frame)`.
 
 The forecaster is pickled with the model by reference to its class, so `forecasting` must be
 importable where the model is loaded. It is: the package's code ships with the model
@@ -26,11 +30,18 @@ from mlflow.pyfunc.model import PythonModel
 
 import forecasting
 from forecasting import schema
-from forecasting.contract import DEFAULT_LEVELS_PCT, MAX_HORIZON, band_cols
+from forecasting.contract import (
+    DEFAULT_LEVELS_PCT,
+    MAX_HORIZON,
+    WEATHER_UNCERTAINTIES,
+    band_cols,
+)
 from forecasting.errors import InputError
 from forecasting.forecast import Forecast
+from forecasting.issuing import IssuedForecast, IssueSpec, issue_forecast
 from forecasting.models.base import Model
-from forecasting.weather.paths import FutureWeather
+from forecasting.weather.future import WeatherInputs
+from forecasting.weather.history import WeatherHistory
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +50,10 @@ OUTPUT_COLUMNS = (schema.DATE, "median", "mean", "p_any", *band_cols(LEVELS_PCT)
 DEFAULT_N_SAMPLES = 1000
 DEFAULT_SEED = 0
 MIN_N_SAMPLES, MAX_N_SAMPLES = 10, 100_000
+# How the caller's weather is taken: as a forecast issued on the first date, spread by lead
+# with the weather error model ("forecast"), or exactly ("none"); as the API's POST.
+WEATHER_UNCERTAINTY = WEATHER_UNCERTAINTIES
+DEFAULT_WEATHER_UNCERTAINTY = "forecast"
 
 PROJECT_DIST = "channel-crossings"
 # The libraries a fitted forecaster's state depends on: pinned in the model's requirements
@@ -54,7 +69,8 @@ class CrossingsModel(PythonModel):
     """A fitted forecaster with what a consumer needs to trust and use it.
 
     `metadata` holds: model_name, target, params, trained_at, data_vintage,
-    manifest_sha256, weather_source, weather_location, last_date, weather_variables,
+    manifest_sha256, weather_source, weather_location (and, since issue 14, weather_provider,
+    weather_lat, weather_lon: `WeatherSource.metadata`), last_date, weather_variables,
     backtest_metrics (the gate weather mode's summary), gate (metric, weather mode, score,
     backtest window) and the experiment config's name. `history` is the tail of the
     target series (date, value), for plotting context.
@@ -113,12 +129,47 @@ class CrossingsModel(PythonModel):
         return tuple(self._forecaster.weather_variables)
 
     def forecast(
-        self, frame: pd.DataFrame, n_samples: int = DEFAULT_N_SAMPLES, seed: int = DEFAULT_SEED
+        self,
+        frame: pd.DataFrame,
+        n_samples: int = DEFAULT_N_SAMPLES,
+        seed: int = DEFAULT_SEED,
+        weather_uncertainty: str = DEFAULT_WEATHER_UNCERTAINTY,
     ) -> Forecast:
         """Sample paths for the days in `frame` (date + weather columns), checked first."""
+        return self.issue(frame, n_samples, seed, weather_uncertainty).forecast
+
+    def issue(
+        self,
+        frame: pd.DataFrame,
+        n_samples: int = DEFAULT_N_SAMPLES,
+        seed: int = DEFAULT_SEED,
+        weather_uncertainty: str = DEFAULT_WEATHER_UNCERTAINTY,
+    ) -> IssuedForecast:
+        """The forecast for the days in `frame`, issued on its first date with
+        `issue_forecast`: the frame's weather is a scenario forecast issued that day, spread
+        by lead unless `weather_uncertainty` is "none". The model forecasts from its own
+        fitted state (the day after its last training day)."""
+        if weather_uncertainty not in WEATHER_UNCERTAINTY:
+            raise InputError(
+                f"weather_uncertainty must be one of {', '.join(WEATHER_UNCERTAINTY)}, "
+                f"got {weather_uncertainty!r}",
+                hint='"forecast" spreads the weather by lead like a weather forecast; "none" '
+                "takes it exactly",
+            )
         dates, weather = self._check_input(frame)
-        fw = FutureWeather.from_frame(weather, source="request") if weather is not None else None
-        return self._forecaster.predict(len(dates), fw, n_samples=n_samples, seed=seed)
+        spec = IssueSpec(dates[0], len(dates), None, n_samples, seed, "forecast")
+        requested = None
+        if weather is not None:
+            rows = weather.set_index(schema.DATE)
+            requested = {ts.date(): rows.loc[ts].to_dict() for ts in rows.index}
+        inputs = WeatherInputs(requested=requested, uncertainty=weather_uncertainty != "none")
+        state = pd.DataFrame({schema.DATE: [pd.Timestamp(self._forecaster.last_date_)]})
+        return issue_forecast(self._forecaster, state, self._no_weather(), spec, inputs)
+
+    def _no_weather(self) -> WeatherHistory:
+        """An empty observed-weather snapshot: the caller's frame is all the weather."""
+        columns = {c: pd.Series(dtype=float) for c in self.weather_variables}
+        return WeatherHistory(pd.DataFrame({schema.DATE: pd.DatetimeIndex([]), **columns}))
 
     # -- pyfunc ------------------------------------------------------------------------
     def predict(
@@ -127,7 +178,8 @@ class CrossingsModel(PythonModel):
         """Per-day median, mean, p_any and ``lo-L``/``hi-L`` bands at the default levels
         (50/80/95%) for the input dates.
 
-        `params` may set ``n_samples`` (default 1000) and ``seed`` (default 0).
+        `params` may set ``n_samples`` (default 1000), ``seed`` (default 0) and
+        ``weather_uncertainty`` ("forecast", the default, or "none").
         """
         p = params or {}
         n_samples = int(p.get("n_samples") or DEFAULT_N_SAMPLES)
@@ -137,7 +189,8 @@ class CrossingsModel(PythonModel):
             raise InputError(
                 f"n_samples must be between {MIN_N_SAMPLES} and {MAX_N_SAMPLES}, got {n_samples}"
             )
-        fc = self.forecast(pd.DataFrame(model_input), n_samples=n_samples, seed=seed)
+        uncertainty = str(p.get("weather_uncertainty") or DEFAULT_WEATHER_UNCERTAINTY)
+        fc = self.forecast(pd.DataFrame(model_input), n_samples, seed, uncertainty)
         return summarise(fc)
 
     # -- checks ------------------------------------------------------------------------
@@ -267,7 +320,9 @@ def input_example(model: CrossingsModel, weather: pd.DataFrame | None) -> pd.Dat
 
 
 __all__ = [
+    "DEFAULT_WEATHER_UNCERTAINTY",
     "OUTPUT_COLUMNS",
+    "WEATHER_UNCERTAINTY",
     "CrossingsModel",
     "code_paths",
     "input_example",

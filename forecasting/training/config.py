@@ -71,9 +71,21 @@ class BacktestSpec(_Strict):
     step: Annotated[int, Field(ge=1)] = 7
     horizon: Horizon = DEFAULT_HORIZON
     weather_modes: Annotated[list[WeatherMode], Field(min_length=1)] = ["forecast"]
+    # Issued forecasts simulated per origin in `forecast` mode, all scored.
+    weather_draws: int = contract.DEFAULT_WEATHER_DRAWS
     n_samples: Samples = 500
     seed: int = 0
     n_jobs: int = -1
+
+    @field_validator("weather_draws")
+    @classmethod
+    def _draws(cls, value: int) -> int:
+        if value < 1:
+            raise ValueError(
+                "give at least 1 issued weather forecast per origin (forecast mode scores "
+                f"every draw; default {contract.DEFAULT_WEATHER_DRAWS}), got {value}"
+            )
+        return value
 
     @model_validator(mode="after")
     def _window(self) -> BacktestSpec:
@@ -202,6 +214,7 @@ class ExperimentConfig(_Strict):
             seed=bt.seed,
             n_jobs=bt.n_jobs,
             model_params={n: self.model_params(n) for n in self.models},
+            weather_draws=bt.weather_draws,
         )
 
 

@@ -29,7 +29,11 @@ log = logging.getLogger(__name__)
 
 def gate_key(gate: GatePolicy, bt: BacktestConfig, fingerprint: str) -> str:
     """A fingerprint of "the same backtest window and data": two gate scores are comparable
-    exactly when their keys match. `fingerprint` identifies the data (`data_fingerprint`)."""
+    exactly when their keys match. `fingerprint` identifies the data (`data_fingerprint`).
+
+    The weather draws are part of the window: since issue 14 the forecast mode scores that
+    many issued forecasts per origin, so a score from before (paths centred on the observed
+    weather) never matches and the champion is re-run through this backtest."""
     fields = {
         "data": fingerprint,
         "target": bt.target,
@@ -43,6 +47,7 @@ def gate_key(gate: GatePolicy, bt: BacktestConfig, fingerprint: str) -> str:
         "error_model": repr(bt.error_model),
         "metric": gate.metric,
         "weather_mode": gate.weather_mode,
+        "weather_draws": bt.draws(gate.weather_mode),
     }
     return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:24]
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import matplotlib.dates as mdates
 import numpy as np
@@ -89,16 +90,34 @@ def backtest_fan_chart(
     return fig
 
 
+def _label_sources(ax: Any, dates: pd.DatetimeIndex, sources: Sequence[str]) -> None:
+    """Write each day's weather source upright at the foot of its day."""
+    for d, src in zip(dates, sources, strict=False):
+        ax.annotate(
+            src,
+            (d, 0),
+            xytext=(0, 3),
+            textcoords="offset points",
+            ha="center",
+            va="bottom",
+            fontsize=6,
+            rotation=90,
+            color="#555555",
+        )
+
+
 def next_week_fan_chart(
     history: pd.DataFrame,
     forecast: Forecast,
     title: str = "",
     levels_pct: Sequence[float] = LEVELS_PCT,
     history_days: int = 28,
+    sources: Sequence[str] | None = None,
 ) -> Figure:
     """The forecast's fan after the last `history_days` observed days.
 
-    `history` has columns date and the forecast's target.
+    `history` has columns date and the forecast's target. `sources`, one per forecast day,
+    say where each day's weather came from; they are written under the days.
     """
     fig = Figure(figsize=(10, 4.5), layout="constrained")
     ax = fig.add_subplot()
@@ -130,6 +149,7 @@ def next_week_fan_chart(
     top = float(max(np.max(widest), tail[forecast.target].max(), 1))
     for d, p in zip(forecast.dates, p_any, strict=True):
         ax.annotate(f"{p:.0%}", (d, top), ha="center", va="bottom", fontsize=7, color="#555555")
+    _label_sources(ax, forecast.dates, sources or ())
     ax.set_ylim(0, top * 1.12)
     ax.set_ylabel(f"daily {forecast.target}")
     ax.set_title(title or f"Next {forecast.horizon} days ({forecast.model}); labels: P(any)")

@@ -7,6 +7,7 @@ saved model's metadata are all derived from it, so each provenance key is spelle
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -22,6 +23,7 @@ from forecasting.evaluation.backtest import BacktestConfig
 from forecasting.ingest import MANIFEST_FILE, load_processed, sha256_file
 from forecasting.models import create
 from forecasting.training.results import ModelRun
+from forecasting.weather.source import WeatherSource
 
 
 @dataclass(frozen=True)
@@ -102,6 +104,11 @@ def git_commit() -> str:
     return head.stdout.strip() + ("-dirty" if status.stdout.strip() else "")
 
 
+def _coordinate(value: Any) -> float | None:
+    """A manifest's latitude or longitude as a float (None when absent or not a number)."""
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+
+
 def full_params(name: str, target: str, params: dict[str, Any]) -> dict[str, Any]:
     """Every hyperparameter of a model (defaults included), JSON-normalised, without target."""
     model = create(name, target=target, **params)
@@ -131,10 +138,14 @@ class Provenance:
     backtest_step: int
     backtest_horizon: int
     backtest_weather_modes: tuple[str, ...]
+    backtest_weather_draws: int
     backtest_n_samples: int
     backtest_seed: int
     gate_metric: str
     gate_weather_mode: str
+    # The weather point where the manifest records it explicitly (else parsed from location).
+    weather_lat: float | None = None
+    weather_lon: float | None = None
 
     @classmethod
     def build(
@@ -169,11 +180,23 @@ class Provenance:
             backtest_step=window.step,
             backtest_horizon=window.horizon,
             backtest_weather_modes=tuple(window.weather_modes),
+            backtest_weather_draws=window.weather_draws,
             backtest_n_samples=window.n_samples,
             backtest_seed=window.seed,
             gate_metric=gate_metric,
             gate_weather_mode=gate_weather_mode,
+            weather_lat=_coordinate(src["weather"].get(schema.ATTR_LATITUDE)),
+            weather_lon=_coordinate(src["weather"].get(schema.ATTR_LONGITUDE)),
         )
+
+    @property
+    def weather(self) -> WeatherSource:
+        """The weather source and point the models learned from (a served model asks the
+        live provider for the same point)."""
+        found = WeatherSource.from_labels(self.weather_source, self.weather_location)
+        if self.weather_lat is None or self.weather_lon is None:
+            return found
+        return dataclasses.replace(found, lat=self.weather_lat, lon=self.weather_lon)
 
     @property
     def backtest_window(self) -> str:
@@ -193,6 +216,7 @@ class Provenance:
             "backtest.horizon": self.backtest_horizon,
             "backtest.n_samples": self.backtest_n_samples,
             "backtest.seed": self.backtest_seed,
+            "backtest.weather_draws": self.backtest_weather_draws,
             "gate.metric": self.gate_metric,
             "gate.weather_mode": self.gate_weather_mode,
         }
@@ -230,8 +254,7 @@ class Provenance:
             "trained_at": trained_at,
             "data_vintage": self.data_vintage,
             "manifest_sha256": self.manifest_sha256,
-            "weather_source": self.weather_source,
-            "weather_location": self.weather_location,
+            **self.weather.metadata(),
             "backtest_metrics": {
                 k.split("/", 1)[1]: v for k, v in run.metrics.items() if k.startswith(mode)
             },
@@ -243,6 +266,7 @@ class Provenance:
                 "end": self.backtest_end,
                 "step": self.backtest_step,
                 "horizon": self.backtest_horizon,
+                "weather_draws": self.backtest_weather_draws,
             },
             "config_name": self.config_name,
             "run_id": run.run_id,

@@ -1,6 +1,7 @@
 """One model's nested MLflow run: params, metrics (overall and per lead day), charts, the
-backtest forecasts, the next days' forecast after a refit on all the data and, for a winner
-that is to be registered, the pyfunc model."""
+backtest forecasts, the next days' forecast after a refit on all the data (issued as the API
+issues it: `forecasting.training.next_week`) and, for a winner that is to be registered, the
+pyfunc model."""
 
 from __future__ import annotations
 
@@ -18,12 +19,17 @@ from forecasting import schema, tracking
 from forecasting.evaluation import metrics
 from forecasting.evaluation.backtest import BacktestResult
 from forecasting.models import Model, create
-from forecasting.tracking.pyfunc import CrossingsModel, input_example, pip_requirements, summarise
+from forecasting.tracking.pyfunc import (
+    DEFAULT_WEATHER_UNCERTAINTY,
+    CrossingsModel,
+    input_example,
+    pip_requirements,
+)
 from forecasting.training import plots
+from forecasting.training.next_week import issue_next_week
 from forecasting.training.plan import GatePolicy, NextDays
 from forecasting.training.provenance import Provenance, TrainingData, full_params
 from forecasting.training.results import ModelRun
-from forecasting.weather import next_days_weather
 
 log = logging.getLogger(__name__)
 
@@ -189,29 +195,27 @@ def _log_backtest(ctx: RunContext, run: ModelRun, rows: pd.DataFrame) -> None:
 def _refit_and_forecast(
     ctx: RunContext, run: ModelRun, configured: dict[str, Any]
 ) -> tuple[Model, pd.DataFrame, pd.DataFrame]:
-    """Refit on all the data and log the next days' fan chart and table. Returns the model,
-    the next days' weather frame (the pyfunc's input example) and the recent history."""
+    """Refit on all the data, issue the next days' forecast and log its fan chart and table.
+    Returns the model, the next days' weather frame (the pyfunc's input example) and the
+    recent history."""
     data, nd = ctx.data, ctx.next_days
     t0 = time.perf_counter()
     model = create(run.model, target=run.target, **configured)
     model.fit(data.arrivals, data.weather.loc[data.weather[schema.DATE] <= data.last_date])
     tracking.log_metrics({"refit_seconds": time.perf_counter() - t0})
-    dates = pd.date_range(data.last_date + pd.Timedelta(days=1), periods=nd.horizon)
-    fw, frame, mode = next_days_weather(data.weather, dates, nd.n_samples, nd.seed)
-    fc = model.predict(nd.horizon, fw, nd.n_samples, seed=nd.seed)
+    nw = issue_next_week(model, data, nd)
     history = data.arrivals.loc[:, [schema.DATE, run.target]].tail(HISTORY_TAIL_DAYS)
     tracking.log_figure(
         plots.next_week_fan_chart(
             history,
-            fc,
-            title=f"{_title(run)}: next {nd.horizon} days ({mode} weather); labels: P(any)",
+            nw.issued.forecast,
+            title=f"{_title(run)}: {nw.label()}; labels: P(any)",
+            sources=nw.issued.sources,
         ),
         "plots/next_week_fan.png",
     )
-    next_week = summarise(fc)
-    next_week.insert(1, "weather", mode)
-    tracking.log_table(next_week, "forecast/next_week.csv", ctx.tmp)
-    return model, frame, history
+    tracking.log_table(nw.table(), "forecast/next_week.csv", ctx.tmp)
+    return model, nw.example(), history
 
 
 def _log_pyfunc(
@@ -222,12 +226,13 @@ def _log_pyfunc(
     meta = ctx.provenance.model_metadata(run, trained_at)
     wrapped = CrossingsModel(model, meta, history)
     example = input_example(wrapped, frame)
-    output = wrapped.predict(None, example, {"n_samples": 200, "seed": 0})
+    params = {"n_samples": 200, "seed": 0, "weather_uncertainty": DEFAULT_WEATHER_UNCERTAINTY}
+    output = wrapped.predict(None, example, params)
     uri = tracking.log_pyfunc_model(
         wrapped,
         example,
         output,
-        params={"n_samples": ctx.next_days.n_samples, "seed": 0},
+        params={**params, "n_samples": ctx.next_days.n_samples},
         pip_requirements=pip_requirements(run.model),
     )
     return uri, trained_at

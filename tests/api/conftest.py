@@ -99,6 +99,22 @@ def data_dir(tmp_path_factory: pytest.TempPathFactory, synthetic: Any) -> Path:
 # --------------------------------------------------------------------------- champions
 
 
+# Registry metadata of a model trained on an Open-Meteo archive at a point (what the live
+# provider may serve), and of one trained on KNMI Woensdrecht (what it may not).
+OPEN_METEO_POINT = (50.95, 1.6)
+OPEN_METEO_META: dict[str, Any] = {
+    "weather_source": "open-meteo-archive",
+    "weather_location": "50.95N 1.60E",
+    "weather_provider": "open-meteo",
+    "weather_lat": OPEN_METEO_POINT[0],
+    "weather_lon": OPEN_METEO_POINT[1],
+}
+KNMI_META: dict[str, Any] = {
+    "weather_source": "KNMI etmgeg station 340 WOENSDRECHT",
+    "weather_location": "51.45N 4.34E",
+}
+
+
 def make_champion(forecaster: Model, version: str, **meta: Any) -> Champion:
     """A Champion built directly (no registry)."""
     metadata = {
@@ -177,8 +193,18 @@ def registry(fitted: dict[str, Model]) -> FakeRegistry:
 
 
 @pytest.fixture
-def settings(tmp_path: Path, data_dir: Path) -> ApiSettings:
-    """Test settings: synthetic data, a temp SQLite archive, no live weather, no polling."""
+def om_registry(fitted: dict[str, Model]) -> FakeRegistry:
+    """A registry whose champions learned on Open-Meteo weather at OPEN_METEO_POINT."""
+    reg = FakeRegistry()
+    for model in fitted.values():
+        reg.add(make_champion(model, "1", **OPEN_METEO_META))
+    return reg
+
+
+@pytest.fixture
+def settings(tmp_path: Path, data_dir: Path, origin: date) -> ApiSettings:
+    """Test settings: synthetic data, a temp SQLite archive, no live weather, no polling, and
+    today pinned to the day after the data (forecasts are issued today, with fresh data)."""
     return ApiSettings(
         data_dir=data_dir,
         archive_url=f"sqlite:///{tmp_path / 'archive.db'}",
@@ -187,6 +213,7 @@ def settings(tmp_path: Path, data_dir: Path) -> ApiSettings:
         poll_seconds=0,
         n_samples=400,
         scenario_samples=300,
+        today=origin,
     )
 
 

@@ -66,9 +66,23 @@ def test_every_issued_forecast_is_archived(
         assert issued["issued_at"].replace("Z", "+00:00")[:19] == f["issued_at"][:19]
         both = c.get("/v1/forecasts/issued", params={"date": day.isoformat(), "kind": "all"})
         assert {x["kind"] for x in both.json()["forecasts"]} == {"default", "scenario"}
+        assert issued["issue_date"] == origin.isoformat() and issued["hindcast"] is False
+        assert issued["weather_mode"] == "forecast"
         row = svc.archive.get(issued["forecast_id"])
         assert row["model_version"] == "1" and row["inputs"]["weather_sources"][0] == "climatology"
         assert row["response"]["start"] == origin.isoformat()
+        assert row["response"]["issue_date"] == origin.isoformat()
+        inputs = row["inputs"]
+        assert (inputs["issue_date"], inputs["hindcast"], inputs["bridged_days"]) == (
+            origin.isoformat(),
+            False,
+            0,
+        )
+        assert (inputs["seed"], inputs["weather_draw"], inputs["weather_mode"]) == (
+            0,
+            0,
+            "forecast",
+        )
         [scen_id] = [x["forecast_id"] for x in both.json()["forecasts"] if x["kind"] == "scenario"]
         scen_inputs = svc.archive.get(scen_id)["inputs"]
         assert scen_inputs["scenario"][day.isoformat()]["wind_mean_ms"] == 1.0

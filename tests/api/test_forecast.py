@@ -1,4 +1,5 @@
-"""GET/POST /v1/forecast and /v1/forecast/exceedance: the contract, start dates, bad input."""
+"""GET/POST /v1/forecast and /v1/forecast/exceedance: the contract, the issue date and the asked
+days, weather modes, scenarios and bad input."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.schemas import ExceedanceResponse, ForecastResponse
+from forecasting.contract import WEATHER_SOURCES
 from tests.api.conftest import build_app, extend, write_processed
 
 WEATHER_DAY = {
@@ -35,13 +37,26 @@ def _check_forecast(body: dict[str, Any], levels: tuple[str, ...]) -> None:
         "model",
         "data_as_of",
         "issued_at",
+        "issue_date",
+        "hindcast",
+        "bridged_days",
+        "weather_mode",
     }
     assert len(body["days"]) == body["horizon"]
+    assert body["start"] >= body["issue_date"] > body["data_as_of"]
     assert set(body["model"]) == {"name", "version", "trained_at"}
     assert set(body["week_total"]) == {"median", "bands"}
     assert list(body["week_total"]["bands"]) == list(levels)
     for i, day in enumerate(body["days"]):
-        assert set(day) == {"date", "median", "mean", "p_any", "bands", "weather_source"}
+        assert set(day) == {
+            "date",
+            "median",
+            "mean",
+            "p_any",
+            "bands",
+            "weather_source",
+            "weather",
+        }
         expected = date.fromisoformat(body["start"]) + timedelta(days=i)
         assert day["date"] == expected.isoformat()
         assert list(day["bands"]) == list(levels)
@@ -50,7 +65,8 @@ def _check_forecast(body: dict[str, Any], levels: tuple[str, ...]) -> None:
         assert widths == sorted(widths)  # wider levels, wider bands
         for b in day["bands"].values():
             assert 0 <= b["lo"] <= b["hi"]
-        assert day["weather_source"] in {"request", "forecast", "observed", "climatology"}
+        assert day["weather_source"] in (*WEATHER_SOURCES, "none")
+        assert day["weather"] is None or {"wind_mean_ms", "gust_max_ms"} <= set(day["weather"])
 
 
 def test_default_forecast_follows_the_contract(client: TestClient, origin: date) -> None:
@@ -59,7 +75,10 @@ def test_default_forecast_follows_the_contract(client: TestClient, origin: date)
     body = r.json()
     _check_forecast(body, ("50", "80", "95"))
     assert body["target"] == "people" and body["horizon"] == 7
-    assert body["start"] == origin.isoformat()  # the day after the last observed day
+    # today (pinned) is the day after the last observed day: issued today, nothing bridged
+    assert body["start"] == body["issue_date"] == origin.isoformat()
+    assert body["hindcast"] is False and body["bridged_days"] == 0
+    assert body["weather_mode"] == "forecast"
     assert body["data_as_of"] == (origin - timedelta(days=1)).isoformat()
     assert body["model"] == {
         "name": "hurdle",
@@ -108,22 +127,31 @@ def test_start_the_model_cannot_reach(
     assert err["loc"] == ["query", "start"] and text in err["msg"]
 
 
-def test_champion_older_than_the_data(
+def test_newer_data_moves_the_forecast_without_a_refit(
     tmp_path: Path, synthetic: Any, settings: Any, registry: Any, origin: date
 ) -> None:
-    arrivals, weather = extend(*synthetic, days=3)
+    """Three more days of arrivals than the champion was fitted on: the default forecast is
+    issued today from them (same model version), and `as_of` still gives the hindcast."""
+    arrivals, weather = extend(*synthetic, days=3, people=900)
     newer = write_processed(tmp_path / "newer", arrivals, weather)
-    app = build_app(settings.model_copy(update={"data_dir": newer}), registry)
+    today = origin + timedelta(days=3)
+    app = build_app(settings.model_copy(update={"data_dir": newer, "today": today}), registry)
     with TestClient(app) as c:
         r = c.get("/v1/forecast")
-        assert r.status_code == 422
-        msg = r.json()["detail"][0]["msg"]
-        assert "cannot condition on the newer days" in msg and "crossings retrain" in msg
-        assert f"start={origin}" in msg
-        # a hindcast from the model's origin is still possible, with observed weather
-        r = c.get("/v1/forecast", params={"start": origin.isoformat(), "horizon": 3})
+        assert r.status_code == 200, r.text
+        body = r.json()
+        assert body["model"]["version"] == "1"
+        assert body["issue_date"] == body["start"] == today.isoformat()
+        assert body["data_as_of"] == (today - timedelta(days=1)).isoformat()
+        assert body["hindcast"] is False and body["bridged_days"] == 0
+        # the same question as of the champion's own origin: a hindcast on older data
+        r = c.get("/v1/forecast", params={"as_of": origin.isoformat(), "horizon": 3})
         assert r.status_code == 200
-        assert [d["weather_source"] for d in r.json()["days"]] == ["observed"] * 3
+        old = r.json()
+        assert old["hindcast"] is True and old["issue_date"] == origin.isoformat()
+        assert old["data_as_of"] == (origin - timedelta(days=1)).isoformat()
+        # the stored weather covers those days: a simulated issued forecast, as in a backtest
+        assert [d["weather_source"] for d in old["days"]] == ["simulated"] * 3
         assert c.get("/readyz").json()["targets"]["people"]["behind_data"] is True
 
 
@@ -276,3 +304,28 @@ def test_keys_are_written_plainly(client: TestClient) -> None:
     assert list(e["days"][0]["p_at_least"]) == ["1000000"]
     f = client.get("/v1/forecast", params={"levels": "99.9999,12.5"}).json()
     assert list(f["days"][0]["bands"]) == ["12.5", "99.9999"]
+
+
+def test_weather_source_labels_are_the_contracts() -> None:
+    from typing import get_args
+
+    from api.schemas.responses import WeatherSource
+
+    assert get_args(WeatherSource) == (*WEATHER_SOURCES, "none")  # none: a model without weather
+
+
+def test_a_model_without_weather(settings: Any, synthetic: Any) -> None:
+    """A baseline that uses no weather is served too: its days' weather source is none."""
+    from forecasting import models
+    from tests.api.conftest import FakeRegistry, make_champion
+
+    registry = FakeRegistry()
+    registry.add(make_champion(models.create("climatology", target="people").fit(*synthetic), "1"))
+    with TestClient(build_app(settings.model_copy(update={"targets": ("people",)}), registry)) as c:
+        body = c.get("/v1/forecast").json()
+        _check_forecast(body, ("50", "80", "95"))
+        assert {d["weather_source"] for d in body["days"]} == {"none"}
+        assert {d["weather"] is None for d in body["days"]} == {True}
+        r = c.get("/v1/forecast/exceedance", params={"thresholds": "1"})
+        assert r.status_code == 200 and r.json()["days"][0]["weather_source"] == "none"
+        assert c.get("/").status_code == 200

@@ -14,7 +14,9 @@ import socket
 import subprocess
 import threading
 import time
+import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -84,6 +86,12 @@ def _free_port() -> int:
 @pytest.fixture
 def server(settings: Any, registry: Any) -> Iterator[str]:
     """A real uvicorn server on a free port, in a thread of this process."""
+    with _serve(settings, registry) as url:
+        yield url
+
+
+@contextmanager
+def _serve(settings: Any, registry: Any) -> Iterator[str]:
     port = _free_port()
     config = uvicorn.Config(
         build_app(settings, registry), host="127.0.0.1", port=port, log_level="warning"
@@ -110,7 +118,7 @@ def test_page_in_headless_chromium(server: str, tmp_path: Path) -> None:
     exe = _chromium()
     shot = Path(os.environ.get("CROSSINGS_SCREENSHOT", tmp_path / "planner.png"))
     base = [exe, *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}"]
-    run = _run([*base, f"--screenshot={shot}", "--window-size=1280,900", server])
+    run = _run([*base, f"--screenshot={shot}", "--window-size=1400,1000", server])
     assert shot.is_file(), run.stderr[-2000:]
     png = shot.read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
@@ -122,10 +130,50 @@ def test_page_in_headless_chromium(server: str, tmp_path: Path) -> None:
     rows = re.findall(r"<tr>(.*?)</tr>", body.group(1), re.S)
     assert len(rows) == 7
     first = re.findall(r"<td>(.*?)</td>", rows[0])
-    assert len(first) == 8 and first[7] in {"forecast", "observed", "climatology"}
+    assert len(first) == 9 and first[7] == "climatology"  # no live provider, no stored weather
     assert first[6].endswith("%")
+    assert re.fullmatch(r"\d+\.\d m/s / \d+\.\d m/s", first[8]), first[8]  # wind / gusts
     assert dom.count("<polygon") == 3  # the 50, 80 and 95% bands
     assert "Total over 7 days" in dom
+    # issued today (the pinned date): "the next 7 days", and the notice says from what
+    assert "the next 7 days" in _text(dom, "h1")
+    notice = _text(dom, "p")
+    assert notice.startswith("Issued today") and "Hindcast" not in notice
+    assert "the same days of past years" in notice
+
+
+def _text(dom: str, tag: str) -> str:
+    """The text of the element with that tag whose id is `heading` (h1) or `notice` (p)."""
+    ident = "heading" if tag == "h1" else "notice"
+    found = re.search(rf'<{tag}[^>]*id="{ident}"[^>]*>(.*?)</{tag}>', dom, re.S)
+    assert found is not None, dom[:2000]
+    return found.group(1)
+
+
+def test_a_hindcast_page_says_so(settings: Any, registry: Any, origin: Any, tmp_path: Path) -> None:
+    """Data 61 days old: the forecast is a hindcast issued the day after it, and the page
+    never calls it the next 7 days."""
+    from datetime import timedelta
+
+    exe = _chromium()
+    today = origin + timedelta(days=60)
+    with _serve(settings.model_copy(update={"today": today}), registry) as url:
+        raw = urllib.request.urlopen(url, timeout=60).read().decode()
+        dom = _run(
+            [
+                exe,
+                *CHROMIUM_FLAGS,
+                f"--user-data-dir={tmp_path / 'p'}",
+                "--dump-dom",
+                "--virtual-time-budget=3000",
+                url,
+            ]
+        ).stdout
+    assert "next 7 days" not in raw and "next 7 days" not in dom
+    assert "hindcast" in _text(dom, "h1")
+    notice = _text(dom, "p")
+    assert notice.startswith("Hindcast: issued as of") and "61 days before today" in notice
+    assert "not a forecast of the coming days" in notice
 
 
 def _assert_not_blank(png: Path) -> None:
@@ -144,7 +192,7 @@ def _assert_not_blank(png: Path) -> None:
         elif kind == b"IDAT":
             chunks.append(payload)
         pos += 12 + length
-    assert (width, height) == (1280, 900)
+    assert (width, height) == (1400, 1000)
     raw = zlib.decompress(b"".join(chunks))
     stride = len(raw) // height
     # sample the first byte after each row's filter byte pattern: count distinct row payloads

@@ -6,12 +6,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
 from forecasting.cli import app
-from forecasting.contract import MAX_HORIZON
+from forecasting.contract import DEFAULT_WEATHER_DRAWS, MAX_HORIZON, WEATHER_MODES
 from tests.synthetic import generate_series
 
 runner = CliRunner()
@@ -56,6 +57,7 @@ def test_cli_json_contract(files) -> None:  # type: ignore[no-untyped-def]
     payload = json.loads(res.output.strip().splitlines()[-1])
     assert payload["origins"] == 3 and payload["horizon"] == 7
     assert payload["target"] == "people" and payload["weather_mode"] == "forecast"
+    assert payload["weather_draws"] == DEFAULT_WEATHER_DRAWS == 5
     keys = {
         "crps",
         "wis",
@@ -71,7 +73,8 @@ def test_cli_json_contract(files) -> None:  # type: ignore[no-untyped-def]
     }
     assert set(payload["models"]) == {"hurdle", "climatology"}
     assert set(payload["models"]["hurdle"]) == keys
-    assert payload["models"]["hurdle"]["n_forecasts"] == 21
+    # 3 origins × 7 lead days × 5 issued weather forecasts per origin, all scored.
+    assert payload["models"]["hurdle"]["n_forecasts"] == 3 * 7 * 5
     again = CliRunner().invoke(app, args)
     assert (
         json.loads(again.output.strip().splitlines()[-1])["models"]["hurdle"]["crps"]
@@ -79,6 +82,26 @@ def test_cli_json_contract(files) -> None:  # type: ignore[no-untyped-def]
     )
     bad = CliRunner().invoke(app, [*args[:-2], "--horizon", "20"])
     assert bad.exit_code != 0 and f"between 1 and {MAX_HORIZON}" in bad.output
+
+
+def test_weather_draws_flag(files, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    rows_file = tmp_path / "rows.parquet"
+    args = _args(files, "--json", "--weather-mode", "forecast", "--weather-draws", "2")
+    res = CliRunner().invoke(app, [*args, "--out", str(rows_file)])
+    assert res.exit_code == 0, res.output
+    payload = json.loads(res.output.strip().splitlines()[-1])
+    assert payload["weather_draws"] == 2
+    assert payload["models"]["hurdle"]["n_forecasts"] == 3 * 7 * 2
+    rows = pd.read_parquet(rows_file)
+    assert sorted(rows["weather_draw"].unique()) == [0, 1]
+    # Two issued forecasts per origin: the draws differ, so they are not one forecast twice.
+    hurdle = rows.loc[rows["model"] == "hurdle"].set_index(["origin", "lead", "weather_draw"])
+    assert not np.allclose(
+        hurdle["p_any"].xs(0, level="weather_draw"), hurdle["p_any"].xs(1, level="weather_draw")
+    )
+    # Observed weather has one draw whatever the flag says, and the JSON says so.
+    observed = CliRunner().invoke(app, _args(files, "--json", "--weather-draws", "3"))
+    assert json.loads(observed.output.strip().splitlines()[-1])["weather_draws"] == 1
 
 
 @pytest.mark.parametrize(
@@ -98,8 +121,12 @@ def test_cli_json_contract(files) -> None:  # type: ignore[no-untyped-def]
         (["--samples", "5"], "--samples must be at least 10, got 5"),
         (["--target", "migrants"], "--target must be one of people, boats"),
         (
+            ["--weather-draws", "0"],
+            "--weather-draws must be at least 1 issued forecast per origin, got 0",
+        ),
+        (
             ["--weather-mode", "psychic"],
-            "--weather-mode must be one of observed, forecast, climatology, got 'psychic'",
+            f"--weather-mode must be one of {', '.join(WEATHER_MODES)}, got 'psychic'",
         ),
         # Several bad flags: the first in the documented order is reported.
         (["--horizon", "0", "--step", "0", "--target", "x"], "--horizon must be between"),

@@ -101,7 +101,12 @@ def test_daily_kmh_is_converted_to_si() -> None:
     assert df["cloud_octas"].tolist() == pytest.approx([8.0, 4.0, 0.0])
     assert df["pressure_hpa"].iloc[1] == 1003.5
     assert np.isnan(df["precip_mm"].iloc[2])  # null stays missing
-    assert df.attrs == {"source": "open-meteo", "location": "51.00N 1.50E"}
+    assert df.attrs == {
+        "source": "open-meteo",
+        "location": "51.00N 1.50E",
+        "latitude": 51.0,
+        "longitude": 1.5,
+    }
     assert set(df.columns) <= {schema.DATE, *schema.WEATHER_COLUMNS}
 
 
@@ -148,7 +153,12 @@ def test_hourly_aggregated_to_days() -> None:
     expected = np.rad2deg(np.arctan2((speeds * np.sin(dirs)).sum(), (speeds * np.cos(dirs)).sum()))
     assert day["wind_dir_deg"] == pytest.approx(expected % 360)
     assert min(day["wind_dir_deg"], 360 - day["wind_dir_deg"]) < 1.0
-    assert df.attrs == {"source": "open-meteo-forecast", "location": "50.98N 1.25W"}
+    assert df.attrs == {
+        "source": "open-meteo-forecast",
+        "location": "50.98N 1.25W",
+        "latitude": 50.98,
+        "longitude": -1.25,
+    }
 
 
 def test_hourly_vector_mean_of_350_and_10_is_north() -> None:

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from forecasting.contract import MAX_HORIZON, MIN_HORIZON
-from forecasting.errors import ConfigError, InputError
+from forecasting.errors import InputError
 from forecasting.evaluation.backtest import (
     BacktestConfig,
     check_config,
@@ -23,7 +23,6 @@ from forecasting.evaluation.backtest import (
 )
 from forecasting.models import REGISTRY
 from forecasting.models.base import Model
-from forecasting.weather.modes import ForecastErrorModel, future_weather
 from forecasting.weather.paths import FutureWeather
 from tests.synthetic import generate_series
 
@@ -75,31 +74,6 @@ def test_no_origin_sees_its_own_day_or_later(series, monkeypatch) -> None:  # ty
     assert set(result.rows["weather_mode"]) == {"observed", "forecast", "climatology"}
     first = result.rows.groupby("origin")["date"].min()
     assert (first.index == first.to_numpy()).all()
-
-
-def test_climatology_weather_uses_only_the_past(series) -> None:  # type: ignore[no-untyped-def]
-    _, weather = series
-    dates = pd.date_range("2022-06-01", periods=7)
-    past = weather[weather["date"] < dates[0]]
-    fw = future_weather("climatology", past, dates, 300, np.random.default_rng(0))
-    assert fw.values.shape[0] == 300 and set(fw.sources) == {"climatology"}
-    # Every drawn path equals a run of earlier observed days.
-    wind = past.set_index("date")["wind_mean_ms"]
-    assert np.isin(fw.column("wind_mean_ms")[:, 0], wind.to_numpy()).all()
-
-
-def test_forecast_mode_error_grows_with_lead(series) -> None:  # type: ignore[no-untyped-def]
-    _, weather = series
-    dates = pd.date_range("2022-06-01", periods=7)
-    truth = weather.set_index("date").loc[dates, "wind_mean_ms"].to_numpy()
-    fw = future_weather("forecast", weather, dates, 4000, np.random.default_rng(1))
-    err = fw.column("wind_mean_ms") - truth
-    sd = err.std(axis=0)
-    assert sd[0] == pytest.approx(1.0, abs=0.25) and sd[6] > sd[0] * 1.6
-    gust = fw.column("gust_max_ms") - weather.set_index("date").loc[dates, "gust_max_ms"].to_numpy()
-    assert gust.std(axis=0)[3] > 1.5 * sd[3]
-    with pytest.raises(ConfigError, match="below the floor"):
-        ForecastErrorModel(wind_sd_day1=0.5)
 
 
 def test_same_seed_same_numbers(series) -> None:  # type: ignore[no-untyped-def]

@@ -100,8 +100,9 @@ def test_bad_model_inputs(series) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(NotFittedError):
         create("hurdle").predict(HORIZON, fw)
     model = create("hurdle").fit(hist, w_hist)
-    with pytest.raises(ConfigError, match="horizon must be between 1 and 14"):
-        model.predict(15, fw)
+    # A model simulates at most the bridge plus the longest horizon (14 + 14 days).
+    with pytest.raises(ConfigError, match="horizon must be between 1 and 28 simulated days"):
+        model.predict(29, fw)
     with pytest.raises(InputError, match="needs weather"):
         model.predict(HORIZON, None)
     gappy = fw.values.copy()

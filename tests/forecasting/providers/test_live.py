@@ -51,3 +51,15 @@ def test_cache_expires_and_failures_are_remembered(server: FakeOpenMeteo) -> Non
     assert live.get() is None and live.fetches == 2  # the failure is remembered
     clock.now = 960.0
     assert live.get() is None and live.fetches == 3
+
+
+def test_one_cached_fetch_per_point(server: FakeOpenMeteo) -> None:
+    """The service asks for each champion's own point: one provider call per point, each
+    with its coordinates, then the cache."""
+    live = LiveForecast(server.base_url, 51.0, 1.5, timeout=1)
+    assert live.get(51.45, 4.34) is not None and live.get(50.95, 1.6) is not None
+    assert live.get(51.45, 4.34) is not None and live.get(51.450001, 4.34) is not None
+    assert live.fetches == 2
+    asked = [(q["latitude"], q["longitude"]) for _, q in server.requests]
+    assert asked == [("51.4500", "4.3400"), ("50.9500", "1.6000")]
+    assert live.error_at(51.45, 4.34) is None and live.last_error is None

@@ -29,6 +29,7 @@ def client(server: FakeOpenMeteo) -> Iterator[OpenMeteoClient]:
     with OpenMeteoClient(
         base_url=server.base_url,
         archive_url=server.base_url + "/",
+        previous_runs_url=server.base_url,
         timeout=1.0,
         retries=3,
         backoff=0.01,
@@ -46,7 +47,12 @@ def test_forecast_success(server: FakeOpenMeteo, client: OpenMeteoClient) -> Non
     assert list(df.columns) == [schema.DATE, *schema.WEATHER_COLUMNS]
     assert df["wind_mean_ms"].tolist() == pytest.approx([4.0, 5.0, 6.0, 7.0, 8.0])
     assert df["cloud_octas"].tolist() == pytest.approx([4.0] * 5)
-    assert df.attrs == {"source": "open-meteo-forecast", "location": "51.00N 1.50E"}
+    assert df.attrs == {
+        "source": "open-meteo-forecast",
+        "location": "51.00N 1.50E",
+        "latitude": 51.0,
+        "longitude": 1.5,
+    }
 
     [(path, query)] = server.requests
     assert path == "/v1/forecast"
@@ -164,3 +170,22 @@ def test_bad_request_arguments(client: OpenMeteoClient, server: FakeOpenMeteo) -
     with pytest.raises(ConfigError, match="coordinates"):
         client.forecast(91.0, 1.5)
     assert server.requests == []
+
+
+def test_previous_runs_asks_for_every_lead(client: OpenMeteoClient, server: FakeOpenMeteo) -> None:
+    table = client.previous_runs(51.0, 1.5, date(2024, 3, 1), date(2024, 3, 3), leads=2)
+    assert table["lead"].tolist() == [2, 1, 2, 1, 2, 1]
+    assert table.attrs["source"] == "open-meteo-previous-runs"
+    ((path, query),) = server.requests
+    assert path == "/v1/forecast" and "daily" not in query
+    assert query["hourly"].split(",")[:2] == [
+        "wind_speed_10m_previous_day1",
+        "wind_gusts_10m_previous_day1",
+    ]
+    assert query["hourly"].endswith("cloud_cover_previous_day2")
+    assert (query["start_date"], query["end_date"]) == ("2024-03-01", "2024-03-03")
+    assert query["wind_speed_unit"] == "ms" and query["timezone"] == "Europe/London"
+    with pytest.raises(ConfigError, match="leads must be between 1 and 7"):
+        client.previous_runs(51.0, 1.5, date(2024, 3, 1), date(2024, 3, 3), leads=8)
+    with pytest.raises(ConfigError, match="before start"):
+        client.previous_runs(51.0, 1.5, date(2024, 3, 3), date(2024, 3, 1))

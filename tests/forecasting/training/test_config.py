@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from forecasting.contract import MAX_HORIZON, TARGETS, WEATHER_MODES
+from forecasting.contract import DEFAULT_WEATHER_DRAWS, MAX_HORIZON, TARGETS, WEATHER_MODES
 from forecasting.errors import ConfigError
 from forecasting.training.config import (
     GATE_METRICS,
@@ -49,7 +49,11 @@ def test_shipped_configs_are_valid(path: Path) -> None:
 def test_shipped_configs_exist() -> None:
     names = {p.stem for p in list_configs(ROOT / "experiments")}
     assert {"default", "baselines"} <= names
-    assert load_config(ROOT / "experiments/default.yaml").registry.register_winner
+    default = load_config(ROOT / "experiments/default.yaml")
+    assert default.registry.register_winner
+    # The gate scores on honest forecast weather: K issued forecasts per origin.
+    assert default.gate.weather_mode == "forecast"
+    assert default.backtest.weather_draws == DEFAULT_WEATHER_DRAWS
     assert not load_config(ROOT / "experiments/baselines.yaml").registry.register_winner
 
 
@@ -79,6 +83,11 @@ def test_valid_config_defaults_and_name_from_file(tmp_path: Path) -> None:
         ({"backtest": {"n_origins": 3, "stepp": 7}}, "backtest.stepp:"),
         ({"backtest": {"n_origins": 3, "start": "2024-01-01"}}, "backtest: give exactly one"),
         ({"backtest": {"n_origins": 3, "weather_modes": ["sunny"]}}, "backtest.weather_modes.0:"),
+        (
+            {"backtest": {"n_origins": 3, "weather_draws": 0}},
+            "backtest.weather_draws: give at least 1 issued weather forecast per origin",
+        ),
+        ({"backtest": {"n_origins": 3, "weather_draws": "many"}}, "backtest.weather_draws:"),
         ({"gate": {"metric": "coverage_80"}}, "gate.metric:"),
         ({"gate": {"weather_mode": "observed"}}, "gate.weather_mode:"),
         ({"gate": {"min_improvement": -1}}, "gate.min_improvement:"),
@@ -124,6 +133,10 @@ def test_window_latest_and_explicit() -> None:
     bt = explicit.backtest_config("people", arrivals)
     assert bt.models == ["hurdle", "climatology"]
     assert bt.model_params["hurdle"] == {"history_days": 500}
+    assert bt.weather_draws == DEFAULT_WEATHER_DRAWS == 5
+    three = parse_config(base(name="t", backtest={"n_origins": 3, "weather_draws": 3}))
+    assert three.backtest_config("people", arrivals).weather_draws == 3
+    assert three.sha256() != parse_config(base(name="t")).sha256()
 
 
 def test_check_data_names_the_key() -> None:

@@ -184,8 +184,35 @@ def test_runs_params_metrics_and_artifacts(life: Lifecycle) -> None:
     local = Path(mlflow.artifacts.download_artifacts(run_id=run.info.run_id, tracking_uri=life.uri))
     assert (local / "plots/backtest_fan.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     rows = pd.read_parquet(local / "backtest/forecasts.parquet")
-    assert set(rows["model"]) == {"hurdle"} and len(rows) == 2 * 7
+    # 2 origins × 7 lead days × 2 issued weather forecasts per origin (small_config).
+    assert set(rows["model"]) == {"hurdle"} and len(rows) == 2 * 7 * 2
+    assert sorted(rows["weather_draw"].unique()) == [0, 1]
+    assert p["backtest.weather_draws"] == "2"
     assert json.loads((local / "data/manifest.json").read_text())["sources"]
+
+
+def test_next_week_is_issued_like_the_api(life: Lifecycle) -> None:
+    """The next-week table is a forecast issued the day after the newest arrivals; the
+    weather file runs 10 days ahead of the arrivals (write_sources), so every day's weather
+    is a forecast simulated from those observations: a hindcast, and labelled so."""
+    res = life.results["better"]
+    client = MlflowClient(life.uri, life.uri)
+    run_id = res.targets["people"].run_for("hurdle").run_id
+    local = Path(mlflow.artifacts.download_artifacts(run_id=run_id, tracking_uri=life.uri))
+    table = pd.read_csv(local / "forecast/next_week.csv", parse_dates=["date", "issue_date"])
+    last = load_data(life.data_a).last_date
+    assert (table["issue_date"] == last + pd.Timedelta(days=1)).all()
+    assert list(table["date"]) == list(pd.date_range(last + pd.Timedelta(days=1), periods=7))
+    assert list(table["lead"]) == list(range(1, 8))
+    assert set(table["weather"]) == {"simulated"} and table["hindcast"].all()
+    assert {*OUTPUT_COLUMNS} <= set(table.columns)
+    naive_run = res.targets["people"].run_for("seasonal_naive").run_id
+    naive = pd.read_csv(
+        Path(mlflow.artifacts.download_artifacts(run_id=naive_run, tracking_uri=life.uri))
+        / "forecast/next_week.csv"
+    )
+    assert set(naive["weather"]) == {"none"} and not naive["hindcast"].any()
+    assert client.get_run(run_id).data.metrics["refit_seconds"] > 0
 
 
 def test_registered_versions_carry_gate_tags(life: Lifecycle) -> None:
@@ -217,6 +244,8 @@ def test_pyfunc_champion_loads_and_predicts(life: Lifecycle) -> None:
     assert meta["model_name"] == "hurdle" and meta["target"] == "people"
     assert meta["manifest_sha256"] == life.results["better"].manifest_sha256
     assert {"trained_at", "data_vintage", "weather_source", "backtest_metrics", "gate"} <= set(meta)
+    assert {"weather_provider", "weather_lat", "weather_lon", "weather_location"} <= set(meta)
+    assert meta["gate"]["weather_draws"] == 2
     assert len(wrapped.history) > 0
     sig = loaded.metadata.get_input_schema()
     assert sig is not None and sig.input_names()[0] == "date"
@@ -230,6 +259,16 @@ def test_pyfunc_champion_loads_and_predicts(life: Lifecycle) -> None:
     assert (out["lo-50"] <= out["median"]).all() and (out["median"] <= out["hi-50"]).all()
     again = loaded.predict(frame, params={"n_samples": 200, "seed": 1})
     pd.testing.assert_frame_equal(out, again)
+    # The frame is a weather forecast issued on its first date, spread by lead (the default,
+    # as the API's POST), or the weather exactly with weather_uncertainty "none".
+    exact = loaded.predict(
+        frame, params={"n_samples": 200, "seed": 1, "weather_uncertainty": "none"}
+    )
+    spread = loaded.predict(
+        frame, params={"n_samples": 200, "seed": 1, "weather_uncertainty": "forecast"}
+    )
+    pd.testing.assert_frame_equal(out, spread)
+    assert not exact.equals(spread) and list(exact.columns) == list(OUTPUT_COLUMNS)
     # Version 1 is weather-blind (seasonal naive): it needs only dates, extra columns are fine.
     blind = mlflow.pyfunc.load_model(f"models:/{NAME}/1")
     assert blind.metadata.get_input_schema().input_names() == ["date"]  # type: ignore[union-attr]
@@ -248,6 +287,8 @@ def test_pyfunc_rejects_bad_input_with_clear_errors(life: Lifecycle) -> None:
         wrapped.predict(None, frame.drop(columns=["wind_mean_ms"]))
     with pytest.raises(InputError, match="at most 14 days"):
         wrapped.predict(None, _future(wrapped, life.data_a, days=15))
+    with pytest.raises(InputError, match="weather_uncertainty must be one of forecast, none"):
+        wrapped.predict(None, frame, {"weather_uncertainty": "maybe"})
 
 
 def test_failed_alias_move_leaves_no_promotion_record(

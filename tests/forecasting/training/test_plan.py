@@ -3,6 +3,8 @@ from which run params, version tags and the saved model's metadata are all deriv
 
 from __future__ import annotations
 
+import dataclasses
+
 import pandas as pd
 import pytest
 
@@ -13,6 +15,7 @@ from forecasting.training.gate import decide, gate_key
 from forecasting.training.plan import GatePolicy, resolve
 from forecasting.training.provenance import TrainingData, git_commit, load_data
 from forecasting.training.results import ModelRun
+from forecasting.weather.source import WeatherSource
 from tests.lifecycle import small_config, write_sources
 
 # The keys other tools read (MLflow UI filters, dashboards, the API's /model): pinned.
@@ -36,6 +39,7 @@ RUN_PARAMS = [  # the order they were written in before the split; MLflow keeps 
     "backtest.weather_modes",
     "backtest.n_samples",
     "backtest.seed",
+    "backtest.weather_draws",
     "gate.metric",
     "gate.weather_mode",
 ]
@@ -50,6 +54,7 @@ VERSION_TAGS = {
     "backtest.horizon",
     "backtest.n_samples",
     "backtest.seed",
+    "backtest.weather_draws",
     "data.manifest_sha256",
     "data.fingerprint",
     "data.vintage",
@@ -64,6 +69,9 @@ METADATA = [
     "manifest_sha256",
     "weather_source",
     "weather_location",
+    "weather_provider",
+    "weather_lat",
+    "weather_lon",
     "backtest_metrics",
     "gate",
     "config_name",
@@ -112,6 +120,7 @@ def test_one_provenance_record(data: TrainingData) -> None:
         end.date()
     )
     assert params["backtest.weather_modes"] == "forecast" and params["git_commit"] == "abc123"
+    assert params["backtest.weather_draws"] == 2  # small_config's
     assert params["config.sha256"] == cfg.sha256()
     assert params["data.fingerprint"] == data.fingerprint
     tags = prov.version_tags()
@@ -138,9 +147,42 @@ def test_one_provenance_record(data: TrainingData) -> None:
         "end": params["backtest.end"],
         "step": 7,
         "horizon": 7,
+        "weather_draws": 2,
     }
+    # Where the weather came from, as the API reads it to ask the live provider for the
+    # model's own point (write_sources' synthetic weather has no point).
+    assert WeatherSource.from_metadata(meta) == prov.weather
     assert (meta["manifest_sha256"], meta["git_commit"]) == (data.manifest_sha256, "abc123")
     assert prov.backtest_window == f"{start.date()}..{end.date()} every 7d"
+
+
+def test_model_metadata_records_the_weather_point(data: TrainingData) -> None:
+    prov = resolve(parse_config(_cfg()), data, "abc").provenance
+    knmi = dataclasses.replace(
+        prov, weather_source="KNMI etmgeg station 340 WOENSDRECHT", weather_location="51.45N 4.34E"
+    )
+    run = ModelRun("people", "hurdle", {}, "r1", 1.0, {}, 0.1)
+    meta = knmi.model_metadata(run, "t")
+    assert meta["weather_provider"] == "knmi"
+    assert (meta["weather_lat"], meta["weather_lon"]) == (51.45, 4.34)
+    assert meta["weather_source"] == "KNMI etmgeg station 340 WOENSDRECHT"
+    # An explicit point in the ingest manifest wins over the location label.
+    point = dataclasses.replace(
+        knmi, weather_source="open-meteo-archive", weather_lat=51.0, weather_lon=1.5
+    )
+    meta = point.model_metadata(run, "t")
+    assert (meta["weather_provider"], meta["weather_lat"], meta["weather_lon"]) == (
+        "open-meteo",
+        51.0,
+        1.5,
+    )
+    assert WeatherSource.from_metadata(meta).same_place(51.0, 1.5)
+    # The point comes from the ingest manifest when the weather file names it.
+    weather = {**data.manifest["sources"]["weather"], "latitude": 51.0, "longitude": 1.5}
+    manifest = {**data.manifest, "sources": {**data.manifest["sources"], "weather": weather}}
+    placed = dataclasses.replace(data, manifest=manifest)
+    prov = resolve(parse_config(_cfg()), placed, "abc").provenance
+    assert (prov.weather.lat, prov.weather.lon) == (51.0, 1.5)
 
 
 def test_git_commit_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -159,7 +201,14 @@ def test_gate_key_is_stable() -> None:
         n_samples=500,
     )
     gate = GatePolicy("crps", "forecast", 0.005)
-    assert gate_key(gate, bt, "abc") == "8a71ad88a82fbc313d514b6d"
+    # Changed on purpose in issue 14: the forecast mode now scores `weather_draws` issued
+    # forecasts per origin instead of paths centred on the observed weather, so no score
+    # from before is comparable (the key was 8a71ad88a82fbc313d514b6d).
+    assert gate_key(gate, bt, "abc") == "20287af8c7ddc891eedc957b"
+    fewer = dataclasses.replace(bt, weather_draws=2)
+    assert gate_key(gate, fewer, "abc") != gate_key(gate, bt, "abc")
+    observed = GatePolicy("crps", "observed", 0.005)  # one weather draw whatever K is
+    assert gate_key(observed, fewer, "abc") == gate_key(observed, bt, "abc")
     assert gate_key(GatePolicy("mae", "forecast", 0.005), bt, "abc") != gate_key(gate, bt, "abc")
 
 

@@ -57,6 +57,6 @@ def test_every_user_fills_the_same_way() -> None:
     frame = _with_gaps()
     expected = fill_gaps(frame.set_index(schema.DATE), COLS)
     pd.testing.assert_frame_equal(features.fill_weather(frame, COLS), expected)
-    pd.testing.assert_frame_equal(WeatherHistory(frame).filled(COLS), expected)
+    pd.testing.assert_frame_equal(WeatherHistory(frame).filled_before(COLS, None), expected)
     dates = pd.DatetimeIndex(frame[schema.DATE])
     pd.testing.assert_frame_equal(observed_days(frame, dates), expected, check_freq=False)

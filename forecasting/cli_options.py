@@ -1,0 +1,106 @@
+"""The `crossings` command line's shared options: one typed alias per flag, so each command
+reads as a list of its flags."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from forecasting.contract import MAX_HORIZON, MIN_HORIZON
+
+ArrivalsOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--arrivals",
+        help="Home Office time series (ODS as published, or CSV). "
+        "Default: newest file in $CROSSINGS_SOURCE_DIR/home-office (../shared/data).",
+    ),
+]
+
+WeatherOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--weather",
+        help="Daily weather: KNMI etmgeg, Open-Meteo JSON or canonical CSV. "
+        "Default: $CROSSINGS_SOURCE_DIR/knmi/etmgeg_*.txt.",
+    ),
+]
+
+SourceOpt = Annotated[
+    Path | None, typer.Option("--source", help="Folder with home-office/ and knmi/.")
+]
+
+WeatherDrawsOpt = Annotated[
+    int,
+    typer.Option(
+        "--weather-draws",
+        help="Issued weather forecasts simulated per origin in forecast mode, all scored.",
+    ),
+]
+
+ModelsOpt = Annotated[str, typer.Option("--models", help="Comma-separated model names.")]
+
+StartOpt = Annotated[str, typer.Option("--start", help="First origin, YYYY-MM-DD.")]
+
+EndOpt = Annotated[str, typer.Option("--end", help="Last origin, YYYY-MM-DD.")]
+
+StepOpt = Annotated[int, typer.Option("--step", help="Days between origins.")]
+
+HorizonOpt = Annotated[
+    int, typer.Option("--horizon", help=f"Days ahead, {MIN_HORIZON}-{MAX_HORIZON}.")
+]
+
+TargetOpt = Annotated[str, typer.Option("--target", help="people or boats.")]
+
+WeatherModeOpt = Annotated[
+    str,
+    typer.Option(
+        "--weather-mode",
+        help="observed, forecast, climatology or issued (archived forecasts, with "
+        "--issued-weather).",
+    ),
+]
+
+IssuedWeatherOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--issued-weather",
+        help="Archived weather forecasts for --weather-mode issued (Parquet or CSV from "
+        "`crossings fetch-weather --provider open-meteo-previous-runs`).",
+    ),
+]
+
+SamplesOpt = Annotated[int, typer.Option("--samples", help="Sample paths per forecast.")]
+
+SeedOpt = Annotated[int, typer.Option("--seed", help="Random seed.")]
+
+JobsOpt = Annotated[int, typer.Option("--jobs", help="Parallel fits (joblib n_jobs).")]
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object as the last line.")]
+
+RowsOutOpt = Annotated[
+    Path | None, typer.Option("--out", help="Write per-forecast rows to this Parquet file.")
+]
+
+ConfigOpt = Annotated[
+    Path,
+    typer.Option("--config", "-c", help="Experiment config (YAML) in experiments/."),
+]
+
+DataOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--data", help="Processed tables from `crossings ingest` (default: data/processed)."
+    ),
+]
+
+TrackingOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--tracking-uri",
+        help="MLflow tracking URI. Default: $MLFLOW_TRACKING_URI, else sqlite:///mlruns.db "
+        "with artifacts in ./mlartifacts.",
+    ),
+]

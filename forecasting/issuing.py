@@ -1,0 +1,198 @@
+"""Issue a forecast: the one function behind backtests, the training job's charts and gate, the
+saved model and the API, so that what a planner is served is what the backtest validated.
+
+A forecast is issued on a day T (the issue date) for `horizon` days from `start` (default T).
+The model's fitted parameters are used as they are; its series state comes from the newest
+arrivals before T (`Model.condition`). When those end before T − 1, the model simulates the
+days in between (the bridge, at most MAX_BRIDGE_DAYS) along each path, with the weather
+observed on them. Weather from T on is built by `forecasting.weather.future`.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from forecasting import schema
+from forecasting.contract import DEFAULT_HORIZON, MAX_BRIDGE_DAYS, MAX_HORIZON
+from forecasting.forecast import Forecast
+from forecasting.models.base import Model
+from forecasting.weather.future import (
+    WeatherInputs,
+    WeatherStreams,
+    build_future_weather,
+)
+from forecasting.weather.history import WeatherHistory
+from forecasting.weather.paths import FutureWeather
+
+log = logging.getLogger(__name__)
+
+# Days of weather before the newest arrival a model reads to take its state.
+_STATE_WEATHER_DAYS = 60
+
+
+class CannotIssue(ValueError):
+    """The forecast cannot be issued as asked; `field` names what to change."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass(frozen=True)
+class IssueSpec:
+    """What to forecast: the issue date, the asked days, the samples and the weather mode.
+
+    `seed` and `draw` fix the random streams (`WeatherStreams`), so the same spec gives the
+    same forecast in a backtest, a training chart and the API.
+    """
+
+    issue_date: pd.Timestamp
+    horizon: int = DEFAULT_HORIZON
+    start: pd.Timestamp | None = None
+    n_samples: int = 1000
+    seed: int = 0
+    mode: str = "forecast"
+    draw: int = 0
+
+    def __post_init__(self) -> None:
+        """Normalise the dates."""
+        object.__setattr__(self, "issue_date", pd.Timestamp(self.issue_date).normalize())
+        if self.start is not None:
+            object.__setattr__(self, "start", pd.Timestamp(self.start).normalize())
+
+    @property
+    def first_day(self) -> pd.Timestamp:
+        """The first asked day."""
+        return self.issue_date if self.start is None else self.start
+
+    @property
+    def asked(self) -> pd.DatetimeIndex:
+        """The asked days."""
+        return pd.date_range(self.first_day, periods=self.horizon, freq="D")
+
+    @property
+    def streams(self) -> WeatherStreams:
+        """The named random streams of this forecast."""
+        return WeatherStreams(self.seed, self.issue_date, self.mode, self.draw)
+
+
+@dataclass(frozen=True, eq=False)
+class IssuedForecast:
+    """An issued forecast: the asked days' sample paths, and what they rest on."""
+
+    spec: IssueSpec
+    forecast: Forecast
+    sources: tuple[str, ...]  # each asked day's weather source
+    data_end: pd.Timestamp  # the last observed day the model's state comes from
+    weather: FutureWeather | None = field(default=None, repr=False)  # every simulated day
+
+    @property
+    def bridged_days(self) -> int:
+        """Days between the newest arrivals and the issue date that the model simulated."""
+        return max(0, (self.spec.issue_date - self.data_end).days - 1)
+
+    @property
+    def lead_offset(self) -> int:
+        """Days from the issue date to the first asked day (0 when it starts on T)."""
+        return (self.spec.first_day - self.spec.issue_date).days
+
+
+def check_window(spec: IssueSpec, data_end: pd.Timestamp) -> None:
+    """Raise CannotIssue when the asked days cannot be forecast from `data_end`."""
+    t = spec.issue_date
+    if spec.first_day < t:
+        raise CannotIssue(
+            "start", f"start {spec.first_day.date()} is before the issue date {t.date()}"
+        )
+    last = spec.asked[-1]
+    if last > t + pd.Timedelta(days=MAX_HORIZON - 1):
+        latest = t + pd.Timedelta(days=MAX_HORIZON - spec.horizon)
+        raise CannotIssue(
+            "start",
+            f"forecasts reach at most {MAX_HORIZON} days from the issue date {t.date()}; "
+            f"with horizon {spec.horizon} the latest start is {latest.date()}",
+        )
+    bridge = (t - data_end).days - 1
+    if bridge > MAX_BRIDGE_DAYS:
+        raise CannotIssue(
+            "as_of",
+            f"the arrivals end {data_end.date()}, {bridge} days before the issue date "
+            f"{t.date()}; at most {MAX_BRIDGE_DAYS} days can be bridged. Ingest newer data "
+            "or issue the forecast earlier",
+        )
+
+
+def conditioned(
+    model: Model, arrivals: pd.DataFrame, history: WeatherHistory, issue_date: pd.Timestamp
+) -> Model:
+    """`model` with its state from the newest arrivals before `issue_date` (see module doc).
+
+    A model that cannot move its state keeps the one it was fitted with when that is older
+    (the bridge covers the rest); a forecast issued before its last fitted day is refused.
+    """
+    known = arrivals.loc[arrivals[schema.DATE] < issue_date]
+    if known.empty:
+        raise CannotIssue("as_of", f"no arrivals before {issue_date.date()} to start from")
+    last = pd.Timestamp(known[schema.DATE].iloc[-1])
+    if last == model.last_date_:
+        return model
+    weather = None
+    if model.uses_weather:
+        rows = history.frame
+        dates = pd.to_datetime(rows[schema.DATE])
+        span = (dates <= last) & (dates > last - pd.Timedelta(days=_STATE_WEATHER_DAYS))
+        weather = rows.loc[span]
+    try:
+        return model.condition(known, weather)
+    except NotImplementedError as exc:
+        if last > model.last_date_:
+            log.info("%s keeps its fitted state (%s); the bridge is simulated", model.name, exc)
+            return model
+        raise CannotIssue(
+            "as_of",
+            f"{model.name} was fitted on data up to {model.last_date_.date()} and cannot "
+            f"forecast as of {issue_date.date()}",
+        ) from exc
+
+
+def issue_forecast(
+    model: Model,
+    arrivals: pd.DataFrame,
+    history: WeatherHistory,
+    spec: IssueSpec,
+    inputs: WeatherInputs | None = None,
+    weather: FutureWeather | None = None,
+) -> IssuedForecast:
+    """Issue `spec` with `model`: condition on the arrivals before the issue date, build the
+    weather (unless `weather` covering every simulated day is given, as a backtest shares one
+    weather draw among its models), simulate the bridge and the asked days, and keep the asked
+    days. Raises CannotIssue when the window cannot be forecast."""
+    m = conditioned(model, arrivals, history, spec.issue_date)
+    data_end = pd.Timestamp(m.last_date_)
+    check_window(spec, data_end)
+    dates = pd.date_range(data_end + pd.Timedelta(days=1), spec.asked[-1], freq="D")
+    fw = weather
+    if m.uses_weather and fw is None:
+        fw = build_future_weather(
+            tuple(m.weather_variables), dates, spec.streams, history, spec.n_samples, inputs
+        )
+    full = m.predict(
+        len(dates), fw if m.uses_weather else None, spec.n_samples, spec.streams.predict(m.name)
+    )
+    keep = slice(len(dates) - spec.horizon, len(dates))
+    forecast = Forecast(full.dates[keep], full.samples[:, keep], full.target, full.model)
+    sources = fw.sources[keep] if fw is not None else ("none",) * spec.horizon
+    return IssuedForecast(spec, forecast, tuple(sources), data_end, fw)
+
+
+__all__ = [
+    "CannotIssue",
+    "IssueSpec",
+    "IssuedForecast",
+    "check_window",
+    "conditioned",
+    "issue_forecast",
+]

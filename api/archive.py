@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Final
 
@@ -80,6 +80,25 @@ days_table: Final = Table(
     Index("ix_issued_days_target_date", "target", "date"),
 )
 
+# The quantiles kept per forecast day (percentiles 1..99), so archived forecasts can be scored
+# with the quantile-score approximation of the CRPS (`forecasting.evaluation.verification`).
+# A table of its own, added beside the others: archives created before it get it from
+# `create_schema`, and their older forecasts simply have no quantiles.
+ARCHIVE_QUANTILE_PROBS: Final[tuple[float, ...]] = tuple(round(i / 100, 2) for i in range(1, 100))
+
+quantiles_table: Final = Table(
+    "issued_forecast_quantiles",
+    metadata,
+    Column(
+        "forecast_id",
+        String(32),
+        ForeignKey("issued_forecasts.forecast_id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("date", Date, primary_key=True),
+    Column("quantiles", JSON, nullable=False),  # one value per ARCHIVE_QUANTILE_PROBS
+)
+
 
 @dataclass(frozen=True)
 class ArchiveRecord:
@@ -87,6 +106,7 @@ class ArchiveRecord:
 
     forecast: dict[str, Any]  # a row of issued_forecasts
     days: list[dict[str, Any]]  # rows of issued_forecast_days
+    quantiles: list[dict[str, Any]] = field(default_factory=list)  # issued_forecast_quantiles
 
 
 def engine_url(url: str) -> str:
@@ -205,6 +225,9 @@ class ForecastArchive:
             days = [d for r in records for d in r.days]
             if days:
                 conn.execute(insert(days_table), days)
+            quantiles = [q for r in records for q in r.quantiles]
+            if quantiles:
+                conn.execute(insert(quantiles_table), quantiles)
         self.written += len(records)
 
     def issued_for(
@@ -235,6 +258,40 @@ class ForecastArchive:
             .where(d.target == target, d.date == day, f.kind.in_(kinds))
             .order_by(f.issued_at.desc())
             .limit(limit)
+        )
+        try:
+            with self.engine.connect() as conn:
+                return [dict(row._mapping) for row in conn.execute(query)]
+        except SQLAlchemyError as exc:
+            raise ArchiveUnavailable(f"the forecast archive cannot be read: {exc}") from exc
+
+    def verifiable(
+        self, target: str, first: date, last: date, kinds: tuple[str, ...]
+    ) -> list[dict[str, Any]]:
+        """Every archived forecast day of `kinds` for `target` dated `first`..`last`, with
+        its forecast's facts (kind, issued_at, model, inputs) and its stored quantiles (None
+        for forecasts archived before quantiles were kept); what verification scores."""
+        f, d, q = forecasts_table.c, days_table.c, quantiles_table.c
+        query = (
+            select(
+                f.forecast_id,
+                f.issued_at,
+                f.kind,
+                f.model_name,
+                f.model_version,
+                f.inputs,
+                d.date,
+                d.median,
+                d.mean,
+                d.p_any,
+                d.bands,
+                d.weather_source,
+                q.quantiles,
+            )
+            .join(forecasts_table, f.forecast_id == d.forecast_id)
+            .outerjoin(quantiles_table, (q.forecast_id == d.forecast_id) & (q.date == d.date))
+            .where(d.target == target, d.date >= first, d.date <= last, f.kind.in_(kinds))
+            .order_by(d.date, f.issued_at)
         )
         try:
             with self.engine.connect() as conn:

@@ -60,7 +60,8 @@ class ResponseCache:
         if service is None:
             await self.app(scope, receive, send)
             return
-        key = (scope["path"], scope["query_string"], service.generation)
+        accept = dict(scope.get("headers", [])).get(b"accept", b"")
+        key = (scope["path"], scope["query_string"], b"text/csv" in accept, service.generation)
         hit = self._entries.get(key)
         if hit is not None and hit.expires > time.monotonic():
             self.hits += 1

@@ -11,17 +11,20 @@ import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as clock_time
 from functools import cached_property
 from typing import Any, Final
 
 import orjson
 
-from api.archive import ArchiveRecord
+from api.archive import ARCHIVE_QUANTILE_PROBS, ArchiveRecord
 from api.champion import Champion
+from api.reading import Reading, band_coverage, if_crossing
 from forecasting.contract import DEFAULT_LEVELS_PCT, level_name
 from forecasting.forecast import Forecast
 from forecasting.issuing import IssuedForecast
+from forecasting.weather.source import WeatherSource, format_location
 
 ARCHIVE_LEVELS: Final = DEFAULT_LEVELS_PCT  # the bands every archived forecast keeps
 _MAX_RENDERINGS: Final = 32  # sets of levels whose JSON one forecast keeps
@@ -38,6 +41,8 @@ class Issued:
     issued: IssuedForecast
     hindcast: bool
     issued_at: datetime
+    reading: Reading = field(default_factory=Reading)
+    weather_fetched_at: datetime | None = None  # when the live forecast used was fetched
     created: float = field(default_factory=time.monotonic)
     _rendered: dict[tuple[float, ...], bytes] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -95,6 +100,30 @@ class Issued:
             for i in range(self.horizon)
         ]
 
+    @cached_property
+    def weather_place(self) -> str | None:
+        """Where the weather is for: the champion's weather point or station (None for a
+        model that uses no weather)."""
+        if self.issued.weather is None:
+            return None
+        source = WeatherSource.from_metadata(self.champion.metadata)
+        if source.lat is not None and source.lon is not None:
+            return format_location(source.lat, source.lon)
+        return None if source.location == "unknown" else source.location
+
+    def weather_issued_at(self, source: str) -> str | None:
+        """When the weather forecast a day used was issued: the live forecast's fetch time, the
+        issue date for a scenario or a simulated forecast, the day before it for an archived
+        one; None for weather that is no forecast (observed, hindsight, climatology, none)."""
+        t = datetime.combine(self.issue_date, clock_time(), tzinfo=UTC)
+        if source == "forecast":
+            return _iso(self.weather_fetched_at) if self.weather_fetched_at else None
+        if source in ("request", "simulated"):
+            return _iso(t)
+        if source == "issued":
+            return _iso(t - _ONE_DAY)
+        return None
+
     def model_ref(self) -> dict[str, Any]:
         """The `model` object of a response."""
         return {
@@ -117,24 +146,32 @@ class Issued:
         }
 
     def _days(self, levels: Sequence[float]) -> list[dict[str, Any]]:
-        """One entry per asked day: median, mean, P(any), bands and the weather source."""
+        """One entry per asked day: median, mean, P(any) and its risk, bands, the count if
+        crossings happen, P(≥ k), and the weather assumed (source, means, place, issue time)."""
         f = self.forecast
         median = f.median()
         mean = f.mean()
-        p_any = f.p_any()
+        p_any = [round(float(p), 4) for p in f.p_any()]
         bands = {level_name(lv): f.interval(lv) for lv in levels}
+        ks = self.reading.thresholds(self.target)
+        p_at_least = {str(k): f.p_at_least(k) for k in ks}
         weather = self.day_weather
         return [
             {
                 "date": ts.date().isoformat(),
                 "median": _count(median[i]),
                 "mean": round(float(mean[i]), 3),
-                "p_any": round(float(p_any[i]), 4),
+                "p_any": p_any[i],
+                "risk": self.reading.risk(p_any[i]),
                 "bands": {
                     k: {"lo": _count(lo[i]), "hi": _count(hi[i])} for k, (lo, hi) in bands.items()
                 },
+                "if_crossing": if_crossing(f.samples[:, i]),
+                "p_at_least": {k: round(float(p[i]), 4) for k, p in p_at_least.items()},
                 "weather_source": self.sources[i],
                 "weather": weather[i],
+                "weather_place": self.weather_place if weather[i] is not None else None,
+                "weather_issued_at": self.weather_issued_at(self.sources[i]),
             }
             for i, ts in enumerate(f.dates)
         ]
@@ -146,7 +183,11 @@ class Issued:
         for lv in levels:
             lo_t, hi_t = f.total_interval(lv)
             total_bands[level_name(lv)] = {"lo": _count(lo_t), "hi": _count(hi_t)}
-        return {"median": _count(f.total_quantiles([0.5]).iloc[0]), "bands": total_bands}
+        return {
+            "median": _count(f.total_quantiles([0.5]).iloc[0]),
+            "mean": round(float(f.samples.sum(axis=1).mean()), 3),
+            "bands": total_bands,
+        }
 
     def payload(self, levels: Sequence[float]) -> dict[str, Any]:
         """The forecast response as a dict (see ForecastResponse)."""
@@ -156,6 +197,8 @@ class Issued:
             "horizon": self.horizon,
             "days": self._days(levels),
             "week_total": self._week_total(levels),
+            "risk_thresholds": self.reading.describe(),
+            "band_coverage": band_coverage(self.champion.metadata, levels),
             **self._provenance(),
         }
 
@@ -225,7 +268,19 @@ class Issued:
             "inputs": inputs,
             "response": payload,
         }
-        return ArchiveRecord(row, days)
+        quantiles = self.forecast.quantiles(ARCHIVE_QUANTILE_PROBS)  # days × probs
+        stored = [
+            {
+                "forecast_id": self.forecast_id,
+                "date": ts.date(),
+                "quantiles": [_count(x) for x in quantiles.iloc[i]],
+            }
+            for i, ts in enumerate(self.forecast.dates)
+        ]
+        return ArchiveRecord(row, days, stored)
+
+
+_ONE_DAY: Final = timedelta(days=1)
 
 
 def _count(x: Any) -> int:

@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager
 from typing import Any, TypeVar
 
 from fastapi import FastAPI
+from fastapi_offline import FastAPIOffline
 
 from api.archive import ForecastArchive
 from api.cache import ResponseCache
@@ -21,7 +22,8 @@ from api.data import ObservedStore
 from api.deps import get_registry
 from api.errors import BodyLimitMiddleware, install_error_handlers
 from api.metrics import Metrics, MetricsMiddleware
-from api.routes import admin, forecast, health, history, issued, model, page
+from api.routes import admin, forecast, health, history, issued, model, outlook, page
+from api.routes import verification as verification_routes
 from api.service import ForecastService
 from api.settings import ApiSettings, get_settings
 from forecasting.providers.live import LiveForecast
@@ -42,6 +44,11 @@ from the stored observations for a hindcast, else climatology); each day says wh
 
 Errors: 422 (or 413 for bodies over 1 MB) with `detail[].loc` naming the field; 503 while no
 model is loaded.
+
+Each day also carries its `risk` (red when P(any crossing) > 55%, amber 35–55%, green below
+35%, by default: the Home Office convention), the count if crossings happen, P(count ≥ k) and
+the weather assumed (source, wind, gusts, place, when the weather forecast was issued).
+`GET /v1/forecast?format=csv` (or `Accept: text/csv`) gives the same days as CSV.
 """
 
 
@@ -114,7 +121,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 def create_app() -> FastAPI:
     """Build the app. Settings are read in the lifespan through `get_settings` (tests set
     `app.dependency_overrides[get_settings]`, and `[get_registry]` for a fake registry)."""
-    app = FastAPI(
+    # /docs and /redoc serve Swagger UI and ReDoc from the fastapi-offline package's own
+    # copies (under /static-offline-docs), so they work with no network.
+    app = FastAPIOffline(
         title="Channel crossings forecast API",
         version="1.0.0",
         description=DESCRIPTION,
@@ -128,9 +137,11 @@ def create_app() -> FastAPI:
         model.router,
         history.router,
         issued.router,
+        outlook.router,
         admin.router,
         health.router,
         page.router,
+        verification_routes.router,
     ):
         app.include_router(router)
 

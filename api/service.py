@@ -46,6 +46,7 @@ from api.archive import ForecastArchive
 from api.champion import Champion, ChampionStore
 from api.data import Observed, ObservedStore
 from api.issued import Issued
+from api.reading import Reading
 from api.settings import ApiSettings
 from forecasting.contract import DEFAULT_HORIZON, MAX_BRIDGE_DAYS
 from forecasting.errors import InputError
@@ -150,7 +151,19 @@ class ForecastService:
                 f"no observed data loaded from {self.settings.data_dir} "
                 f"({self.observed.error or 'not read yet'}); run `crossings ingest`"
             )
+        self.weather_lag_warning(obs)
         return obs
+
+    def weather_lag_warning(self, obs: Observed) -> str | None:
+        """The weather-lag warning for a snapshot (`forecasting.training.window`), logged
+        once per snapshot: forecast days past the weather rely on a provider or climatology."""
+        from forecasting.training.window import weather_lag
+
+        message = weather_lag(obs.arrivals, obs.weather).message()
+        if message is not None and getattr(self, "_lag_logged", None) != obs.version:
+            log.warning("weather lag: %s", message)
+            self._lag_logged = obs.version
+        return message
 
     def issue_date(self, obs: Observed, as_of: date | None) -> IssueDate:
         """T: `as_of` when given (not after today), else today when the newest arrivals end
@@ -240,6 +253,15 @@ class ForecastService:
         requested = _scenario(champ, spec, weather)
         return self._compute("scenario", champ, obs, spec, issue, requested, uncertainty)
 
+    def issue_as(self, kind: str, champ: Champion, ask: Ask) -> Issued:
+        """Issue `ask` with `champ` exactly as a default forecast is (same issue date, spec,
+        seed and weather chain), uncached, archived as `kind`: the track record's reissued
+        hindcasts and climatology references (api/verification.py)."""
+        obs = self.observed_data()
+        issue = self.issue_date(obs, ask.as_of)
+        spec = self._spec(issue, ask, self.settings.n_samples)
+        return self._compute(kind, champ, obs, spec, issue)
+
     # -- the computation -----------------------------------------------------------------
     def _compute(
         self,
@@ -268,6 +290,8 @@ class ForecastService:
             issued=fc,
             hindcast=issue.hindcast,
             issued_at=datetime.now(UTC),
+            reading=Reading.from_settings(self.settings),
+            weather_fetched_at=None if point is None else self.live.fetched_at(*point),
         )
         self.computed += 1
         if self.archive is not None:

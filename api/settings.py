@@ -9,8 +9,9 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from functools import lru_cache
 
-from pydantic import AliasChoices, Field
+from pydantic import AliasChoices, Field, model_validator
 
+from api.reading import EXCEEDANCE, GREEN_BELOW, RED_ABOVE
 from forecasting.contract import CHAMPION_ALIAS, REGISTERED_MODEL_PREFIX, TARGETS, registered_name
 from forecasting.providers.open_meteo import STRAIT_OF_DOVER
 from forecasting.settings import Settings
@@ -86,6 +87,39 @@ class ApiSettings(Settings):
         "date now. For tests and demonstrations.",
     )
     max_body_bytes: int = Field(default=1_000_000, ge=1024, description="Larger bodies get a 413.")
+    risk_red_above: float = Field(
+        default=RED_ABOVE, gt=0, lt=1, description="A day is red when P(any crossing) > this."
+    )
+    risk_green_below: float = Field(
+        default=GREEN_BELOW,
+        gt=0,
+        lt=1,
+        description="A day is green when P(any crossing) < this; amber in between.",
+    )
+    exceedance_people: tuple[int, ...] = Field(
+        default=EXCEEDANCE["people"],
+        max_length=6,
+        description="People counts k whose P(count ≥ k) each day shows (JSON list).",
+    )
+    exceedance_boats: tuple[int, ...] = Field(
+        default=EXCEEDANCE["boats"],
+        max_length=6,
+        description="Boat counts k whose P(count ≥ k) each day shows (JSON list).",
+    )
+
+    @model_validator(mode="after")
+    def _check_reading(self) -> ApiSettings:
+        if self.risk_green_below > self.risk_red_above:
+            raise ValueError(
+                f"CROSSINGS_RISK_GREEN_BELOW ({self.risk_green_below}) must not exceed "
+                f"CROSSINGS_RISK_RED_ABOVE ({self.risk_red_above})"
+            )
+        for name in ("exceedance_people", "exceedance_boats"):
+            ks = getattr(self, name)
+            if any(k < 1 for k in ks) or len(set(ks)) != len(ks):
+                raise ValueError(f"CROSSINGS_{name.upper()} must list distinct counts ≥ 1")
+            object.__setattr__(self, name, tuple(sorted(ks)))
+        return self
 
     def registered_name(self, target: str) -> str:
         """The registered model name for a target, e.g. channel-crossings-people."""

@@ -36,6 +36,8 @@ from forecasting.cli_options import (
     WeatherModeOpt,
     WeatherOpt,
 )
+from forecasting.cli_outlook import outlook
+from forecasting.cli_reissue import reissue_command
 from forecasting.contract import DEFAULT_HORIZON, DEFAULT_WEATHER_DRAWS, MAX_HORIZON, MIN_HORIZON
 from forecasting.errors import ConfigError, InputError
 from forecasting.settings import default_arrivals_file, default_weather_file, get_settings
@@ -225,6 +227,8 @@ def _check_window(arrivals: pd.DataFrame, cfg: BacktestConfig) -> None:
 
 
 app.command("fetch-weather")(fetch_weather)
+app.command("outlook")(outlook)
+app.command("reissue")(reissue_command)
 
 
 # -- serve -----------------------------------------------------------------------------
@@ -321,6 +325,10 @@ def retrain(
         Path | None,
         typer.Option("--lock", help="Lock file (default: retrain.lock beside --data)."),
     ] = None,
+    as_json: Annotated[
+        bool,
+        typer.Option("--json", help="Print one JSON summary line on stdout (also on failure)."),
+    ] = False,
 ) -> None:
     """For schedulers: ingest, then train, gate and promote if anything is new.
 
@@ -328,8 +336,12 @@ def retrain(
     lock; 4 MLflow unreachable or failed; 1 anything else. A failed or killed run never
     moves the champion.
     """
+    import time
+
+    from forecasting.training import summary
     from forecasting.training.retrain import retrain as run_retrain
 
+    started = time.monotonic()
     arrivals_path, weather_path = resolve_sources(arrivals, weather, source)
     data_dir = data or get_settings().data_dir
     try:
@@ -344,8 +356,15 @@ def retrain(
                 progress=update,
             )
     except Exception as exc:
-        raise _job_exit(exc) from exc
-    output.print_retrain(outcome)
+        exit_ = _job_exit(exc)
+        if as_json:
+            elapsed = time.monotonic() - started
+            typer.echo(summary.to_line(summary.failure_summary(exc, exit_.exit_code, elapsed)))
+        raise exit_ from exc
+    if as_json:
+        typer.echo(summary.to_line(summary.retrain_summary(outcome)))
+    else:
+        output.print_retrain(outcome)
 
 
 __all__ = ["app", "resolve_sources"]

@@ -205,7 +205,15 @@ def _print_runs_location(uri: str) -> None:
 
 
 def print_retrain(outcome: RetrainResult) -> None:
-    """What a retrain did: nothing new, or the training job's result."""
+    """What a retrain did: the vintage's changes and the weather lag, then nothing new or
+    the training job's result with the backtest window it used."""
+    if outcome.vintage is not None:
+        console.print(f"Arrivals: {outcome.vintage.describe()}.", highlight=False)
+    warning = (outcome.weather_lag or {}).get("warning")
+    if warning:
+        err_console.print(f"[bold yellow]warning:[/] {warning}", highlight=False)
+    if outcome.window is not None:
+        console.print(f"Backtest window: {outcome.window['reason']}.", highlight=False)
     if outcome.status == "skipped":
         console.print(f"Nothing new: {outcome.reason}.", highlight=False)
         return

@@ -21,6 +21,8 @@ DEFAULT_HORIZON: Final = 7
 MAX_BRIDGE_DAYS: Final = 14
 # The most days a model simulates in one forecast: the bridge plus the asked days.
 MAX_SIMULATED_DAYS: Final = MAX_BRIDGE_DAYS + MAX_HORIZON
+# The season outlook (`forecasting.outlook`): cumulative totals up to this many days ahead.
+MAX_OUTLOOK_DAYS: Final = 366
 
 # -- bands -----------------------------------------------------------------------------
 DEFAULT_LEVELS_PCT: Final[tuple[float, ...]] = (50, 80, 95)

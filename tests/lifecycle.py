@@ -26,14 +26,25 @@ FULL_DAYS = 830
 FIRST_DAYS = 800
 
 
-def write_sources(folder: Path, n_days: int = FIRST_DAYS, seed: int = 3) -> tuple[Path, Path]:
+def write_sources(
+    folder: Path,
+    n_days: int = FIRST_DAYS,
+    seed: int = 3,
+    weather_ahead: int = 10,
+    revise: dict[int, int] | None = None,
+) -> tuple[Path, Path]:
     """Synthetic arrivals and weather as Parquet source files: the first `n_days` days of
-    one fixed series, so a larger `n_days` is the same history plus new days."""
+    one fixed series, so a larger `n_days` is the same history plus new days. The weather
+    runs `weather_ahead` days past the arrivals (negative: it ends that many days before);
+    `revise` adds people to days by position (a revised publication)."""
     arrivals, weather = generate_series(FULL_DAYS, seed=seed)
     folder.mkdir(parents=True, exist_ok=True)
     a, w = folder / "arrivals.parquet", folder / "weather.parquet"
-    arrivals.iloc[:n_days].to_parquet(a)
-    weather.iloc[: n_days + 10].to_parquet(w)  # weather runs a little ahead, like KNMI's
+    arrivals = arrivals.iloc[:n_days].copy()
+    for pos, extra in (revise or {}).items():
+        arrivals.iloc[pos, arrivals.columns.get_loc("people")] += extra
+    arrivals.to_parquet(a)
+    weather.iloc[: n_days + weather_ahead].to_parquet(w)
     return a, w
 
 
@@ -56,6 +67,23 @@ def small_config(name: str, prefix: str, models: dict[str, Any] | None = None, *
     }
     cfg.update(over)
     return cfg
+
+
+def retrain_args(config: Path, src: Path, data_dir: Path, *extra: str) -> list[str]:
+    """`crossings retrain --json` arguments for sources written by `write_sources`."""
+    return [
+        "retrain",
+        "--json",
+        "--config",
+        str(config),
+        "--arrivals",
+        str(src / "arrivals.parquet"),
+        "--weather",
+        str(src / "weather.parquet"),
+        "--data",
+        str(data_dir),
+        *extra,
+    ]
 
 
 def write_config(folder: Path, data: dict) -> Path:

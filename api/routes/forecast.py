@@ -3,9 +3,9 @@ and /v1/forecast/exceedance. Every forecast has an issue date (today, a hindcast
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
 from api.cache import CACHE_UNTIL
@@ -20,6 +20,7 @@ from api.deps import (
     ThresholdsDep,
     WeatherModeQuery,
 )
+from api.export import CSV_MEDIA_TYPE, forecast_csv
 from api.issued import Issued
 from api.schemas import (
     ExceedanceResponse,
@@ -27,6 +28,7 @@ from api.schemas import (
     MessageResponse,
     ScenarioRequest,
     ValidationErrorResponse,
+    examples,
 )
 from api.service import Ask, ForecastService
 from forecasting.contract import DEFAULT_HORIZON
@@ -61,11 +63,37 @@ class JSONBytes(Response):
     media_type = "application/json"
 
 
+FormatQuery = Annotated[
+    Literal["json", "csv"] | None,
+    Query(
+        alias="format",
+        description="json, or csv: one row per day with flat columns (date, median, mean, "
+        "p_any, risk, lo-50, hi-50, lo-80, hi-80, lo-95, hi-95, p_ge_K per threshold, ...). "
+        "Default: csv when the Accept header asks for text/csv, else json.",
+        examples=["csv"],
+    ),
+]
+
+_CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "The forecast: JSON, or CSV with `format=csv` or `Accept: text/csv`.",
+        "content": {"text/csv": {"schema": {"type": "string"}, "example": examples.FORECAST_CSV}},
+    }
+}
+
+
+def wants_csv(request: Request, fmt: str | None) -> bool:
+    """CSV when `format=csv`, or when no format is given and Accept names text/csv."""
+    if fmt is not None:
+        return fmt == "csv"
+    return "text/csv" in request.headers.get("accept", "")
+
+
 @router.get(
     "",
     response_model=ForecastResponse,
     summary="Forecast the days from the issue date on",
-    responses={k: v for k, v in ERRORS.items() if k != 413},
+    responses={**_CSV_RESPONSE, **{k: v for k, v in ERRORS.items() if k != 413}},
 )
 async def get_forecast(
     request: Request,
@@ -76,8 +104,11 @@ async def get_forecast(
     start: StartQuery = None,
     as_of: AsOfQuery = None,
     weather_mode: WeatherModeQuery = "forecast",
+    fmt: FormatQuery = None,
 ) -> Response:
-    """Daily median, mean, P(any crossing) and bands, plus the total over the horizon.
+    """Daily median, mean, P(any crossing) with its risk category, bands, the count if
+    crossings happen, P(≥ k) and the weather assumed, plus the total over the horizon; as
+    JSON, or as CSV (`format=csv` or `Accept: text/csv`).
 
     The forecast is issued on `issue_date` (today, or a hindcast: see `hindcast`), from the
     newest arrivals without a refit (`bridged_days` simulated up to the issue date). Weather
@@ -86,6 +117,13 @@ async def get_forecast(
     start, horizon, model version, data version)."""
     ask = Ask(start, horizon, as_of, weather_mode)
     issued = await _default_issued(request, service, champion, ask)
+    if wants_csv(request, fmt):
+        name = f"crossings-{issued.target}-{issued.start.isoformat()}.csv"
+        return Response(
+            forecast_csv(issued.payload(levels), levels),
+            media_type=CSV_MEDIA_TYPE,
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        )
     return JSONBytes(issued.rendered(levels))
 
 

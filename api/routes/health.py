@@ -54,6 +54,8 @@ def readyz(service: ServiceDep) -> JSONResponse:
         registry="unreachable" if errors else ("stale" if stale else "ok"),
         targets=targets,
         data_as_of=obs.last_date if obs else None,
+        weather_as_of=pd.Timestamp(obs.weather["date"].iloc[-1]).date() if obs else None,
+        weather_lag_warning=service.weather_lag_warning(obs) if obs else None,
     )
     return JSONResponse(body.model_dump(mode="json"), status_code=200 if ready else 503)
 

@@ -6,6 +6,7 @@ examples of both; every schema is importable from here.
 
 from __future__ import annotations
 
+from api.schemas.outlook import OutlookResponse
 from api.schemas.requests import MAX_THRESHOLDS, IsoDate, ScenarioRequest, WeatherDay
 from api.schemas.responses import (
     Band,
@@ -18,6 +19,7 @@ from api.schemas.responses import (
     Health,
     HistoryDay,
     HistoryResponse,
+    IfCrossing,
     IssuedDay,
     IssuedResponse,
     MessageResponse,
@@ -26,11 +28,13 @@ from api.schemas.responses import (
     Readiness,
     ReloadResponse,
     ReloadTarget,
+    RiskThresholds,
     TargetReadiness,
     ValidationErrorResponse,
     WeatherSource,
     WeekTotal,
 )
+from api.schemas.verification import VerificationResponse
 
 __all__ = [
     "MAX_THRESHOLDS",
@@ -44,18 +48,22 @@ __all__ = [
     "Health",
     "HistoryDay",
     "HistoryResponse",
+    "IfCrossing",
     "IsoDate",
     "IssuedDay",
     "IssuedResponse",
     "MessageResponse",
     "ModelRef",
     "ModelResponse",
+    "OutlookResponse",
     "Readiness",
     "ReloadResponse",
     "ReloadTarget",
+    "RiskThresholds",
     "ScenarioRequest",
     "TargetReadiness",
     "ValidationErrorResponse",
+    "VerificationResponse",
     "WeatherDay",
     "WeatherSource",
     "WeekTotal",

@@ -21,9 +21,14 @@ _DAY: Final[dict[str, Any]] = {
     "median": 0,
     "mean": 151.3,
     "p_any": 0.42,
+    "risk": "amber",
     "bands": _BANDS,
+    "if_crossing": {"median": 310, "lo": 60, "hi": 720},
+    "p_at_least": {"100": 0.36, "300": 0.22, "500": 0.09},
     "weather_source": "simulated",
     "weather": {"wind_mean_ms": 3.4, "gust_max_ms": 9.1},
+    "weather_place": "51.45N 4.34E",
+    "weather_issued_at": "2026-05-15T00:00:00Z",
 }
 
 # A hindcast: the data ends 2026-05-14, so the forecast is issued the day after.
@@ -39,7 +44,9 @@ FORECAST: Final[dict[str, Any]] = {
     "start": EXAMPLE_START,
     "horizon": 1,
     "days": [_DAY],
-    "week_total": {"median": 0, "bands": _BANDS},
+    "week_total": {"median": 0, "mean": 151.3, "bands": _BANDS},
+    "risk_thresholds": {"red_above": 0.55, "green_below": 0.35},
+    "band_coverage": {"50": 0.62, "80": 0.86, "95": 0.97},
     "model": {"name": "hurdle", "version": "3", "trained_at": "2026-05-15T06:00:00Z"},
     "data_as_of": EXAMPLE_DATA_AS_OF,
     "issued_at": EXAMPLE_ISSUED_AT,
@@ -167,3 +174,11 @@ VALIDATION_ERROR: Final[dict[str, Any]] = {
         }
     ]
 }
+
+# GET /v1/forecast?format=csv (or Accept: text/csv): one row per day.
+FORECAST_CSV: Final = (
+    "date,median,mean,p_any,risk,lo-50,hi-50,lo-80,hi-80,lo-95,hi-95,"
+    "p_ge_100,p_ge_300,p_ge_500,if_crossing_median,if_crossing_lo,if_crossing_hi,"
+    "weather_source,wind_mean_ms,gust_max_ms\r\n"
+    "2026-05-15,0,151.3,0.42,amber,0,210,0,480,0,760,0.36,0.22,0.09,310,60,720,simulated,3.4,9.1\r\n"
+)

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.reading import IF_CROSSING_LEVEL, Risk
 from api.schemas import examples
 from forecasting.contract import (
     MAX_BRIDGE_DAYS,
@@ -46,6 +47,14 @@ class Band(BaseModel):
     hi: int = Field(ge=0, description="Upper end (count).")
 
 
+class IfCrossing(BaseModel):
+    """The count on the sample paths with a crossing that day."""
+
+    median: int = Field(ge=0, description="Typical count if crossings happen.")
+    lo: int = Field(ge=0, description=f"Lower end of its {IF_CROSSING_LEVEL}% range.")
+    hi: int = Field(ge=0, description=f"Upper end of its {IF_CROSSING_LEVEL}% range.")
+
+
 class DayForecast(BaseModel):
     """The forecast for one day."""
 
@@ -53,7 +62,18 @@ class DayForecast(BaseModel):
     median: int = Field(ge=0, description="Median count.")
     mean: float = Field(ge=0, description="Mean count.")
     p_any: float = Field(ge=0, le=1, description="Probability of at least one crossing.")
+    risk: Risk = Field(
+        description="Crossing-likelihood category from p_any: red above `risk_thresholds."
+        "red_above`, green below `risk_thresholds.green_below`, amber in between."
+    )
     bands: dict[str, Band] = Field(description="Bands by level in percent, e.g. '80'.")
+    if_crossing: IfCrossing | None = Field(
+        description="If crossings happen: the typical count and its range on crossing days "
+        "(the paths with a crossing); null when no path has one."
+    )
+    p_at_least: dict[str, float] = Field(
+        description="P(count ≥ k) at the service's thresholds k (CROSSINGS_EXCEEDANCE_*)."
+    )
     weather_source: WeatherSource = Field(description=WEATHER_SOURCE_HELP)
     weather: dict[str, float] | None = Field(
         None,
@@ -61,13 +81,30 @@ class DayForecast(BaseModel):
         "of each variable it uses (canonical names, SI units); null for a model without "
         "weather.",
     )
+    weather_place: str | None = Field(
+        None, description="Where that weather is for (the model's point or station)."
+    )
+    weather_issued_at: datetime | None = Field(
+        None,
+        description="When the weather forecast used was issued (the live forecast's fetch "
+        "time; the issue date for a scenario or a simulated forecast); null for observed "
+        "weather, hindsight and climatology.",
+    )
 
 
 class WeekTotal(BaseModel):
     """The distribution of the total over the horizon (coherent: summed along sample paths)."""
 
     median: int = Field(ge=0)
+    mean: float | None = Field(None, ge=0, description="Mean of the total.")
     bands: dict[str, Band]
+
+
+class RiskThresholds(BaseModel):
+    """The P(any crossing) thresholds of the risk categories."""
+
+    red_above: float = Field(gt=0, lt=1)
+    green_below: float = Field(gt=0, lt=1)
 
 
 class ModelRef(BaseModel):
@@ -122,6 +159,12 @@ class ForecastResponse(BaseModel):
     horizon: int = Field(ge=MIN_HORIZON, le=MAX_HORIZON)
     days: list[DayForecast]
     week_total: WeekTotal
+    risk_thresholds: RiskThresholds
+    band_coverage: dict[str, float | None] = Field(
+        description="Per band level, the share of actual outcomes the band held in the "
+        "champion's backtest (null where it was not scored): a 50% band that held 0.62 is "
+        "wider than its name says."
+    )
     model: ModelRef
     data_as_of: date | None = Field(
         description="The newest day of arrivals the model's state comes from."
@@ -276,6 +319,10 @@ class Readiness(BaseModel):
     registry: Literal["ok", "stale", "unreachable"]
     targets: dict[str, TargetReadiness]
     data_as_of: date | None
+    weather_as_of: date | None = None  # the last day of observed weather
+    # Set when the weather trails the arrivals by more than CROSSINGS_WEATHER_LAG_WARN_DAYS:
+    # forecast days then rely on a weather provider or climatology.
+    weather_lag_warning: str | None = None
 
 
 class ReloadTarget(BaseModel):

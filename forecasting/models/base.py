@@ -117,13 +117,15 @@ class Model(ABC):
         future_weather: FutureWeather | None = None,
         n_samples: int = 1000,
         seed: int | np.random.Generator | None = None,
+        max_days: int = MAX_SIMULATED_DAYS,
     ) -> Forecast:
-        """Sample paths for the `horizon` days after the last fitted day."""
+        """Sample paths for the `horizon` days after the last fitted day (at most `max_days`;
+        the season outlook, `forecasting.outlook`, simulates longer runs)."""
         if not getattr(self, "fitted_", False):
             raise NotFittedError(f"{self.name} must be fit before predict")
-        if not 1 <= horizon <= MAX_SIMULATED_DAYS:
+        if not 1 <= horizon <= max_days:
             raise ConfigError(
-                f"horizon must be between 1 and {MAX_SIMULATED_DAYS} simulated days, got {horizon}"
+                f"horizon must be between 1 and {max_days} simulated days, got {horizon}"
             )
         if n_samples < 1:
             raise ConfigError(f"n_samples must be at least 1, got {n_samples}")

@@ -14,6 +14,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Final
 
 import pandas as pd
@@ -84,6 +85,13 @@ class LiveForecast:
         """Why the last fetch for this point failed, if it did."""
         got = self._fetched.get(_point(lat, lon))
         return None if got is None else got.error
+
+    def fetched_at(self, lat: float, lon: float) -> datetime | None:
+        """When the forecast now held for this point was fetched (UTC), if one is held."""
+        got = self._fetched.get(_point(lat, lon))
+        if got is None or got.frame is None:
+            return None
+        return datetime.now(UTC) - timedelta(seconds=max(0.0, self._clock() - got.at))
 
     def _fresh(self, got: _Fetched | None) -> bool:
         if got is None:

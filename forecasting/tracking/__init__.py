@@ -11,6 +11,12 @@ Callers use ``from forecasting import tracking`` and ``tracking.<name>``.
 
 from __future__ import annotations
 
+from forecasting.tracking.promotion import (
+    AliasMove,
+    decision_history,
+    move_together,
+    recover,
+)
 from forecasting.tracking.registry import (
     CHALLENGER,
     CHAMPION,
@@ -63,6 +69,7 @@ __all__ = [
     "DEFAULT_TRACKING_URI",
     "LAST_TRAINED_PREFIX",
     "PROMOTION_PREFIX",
+    "AliasMove",
     "MlflowRegistry",
     "TrackingUnavailable",
     "VersionInfo",
@@ -70,6 +77,7 @@ __all__ = [
     "client",
     "configure",
     "current_uri",
+    "decision_history",
     "ensure_experiment",
     "get_version",
     "get_version_by_alias",
@@ -84,8 +92,10 @@ __all__ = [
     "log_pyfunc_model",
     "log_table",
     "log_text",
+    "move_together",
     "promote",
     "promotion_history",
+    "recover",
     "register_model",
     "registered_model_tags",
     "resolve_tracking_uri",

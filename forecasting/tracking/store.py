@@ -4,20 +4,30 @@
   ``./mlartifacts`` (``mlflow ui --backend-store-uri sqlite:///mlruns.db`` shows both).
 - ``MLFLOW_TRACKING_URI`` (or an explicit URI) selects another store, e.g. a remote
   ``mlflow server``; its artifact location is then the server's.
+
+Calls to a remote server fail fast: `configure` sets MLflow's own HTTP settings
+(``MLFLOW_HTTP_REQUEST_TIMEOUT``, ``_MAX_RETRIES``, ``_BACKOFF_FACTOR``, ``_BACKOFF_JITTER``)
+from `TrackingSettings` (``CROSSINGS_MLFLOW_HTTP_*``) unless they are set in the environment,
+so a server that stops answering surfaces within `TrackingSettings.worst_case_seconds`
+(default at most 36 s per call) instead of MLflow's minutes of retries.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
 import mlflow
 from mlflow import MlflowClient
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_TRACKING_URI = "sqlite:///mlruns.db"
 DEFAULT_ARTIFACT_ROOT = Path("mlartifacts")
@@ -25,6 +35,59 @@ HEALTH_TIMEOUT_S = 5.0
 _MAX_PARAM_LEN = 6000
 
 _state: dict[str, Any] = {"uri": None, "artifact_root": None}
+
+
+class TrackingSettings(BaseSettings):
+    """Bounded retries and timeouts on MLflow HTTP calls (``CROSSINGS_MLFLOW_HTTP_*``)."""
+
+    model_config = SettingsConfigDict(env_prefix="CROSSINGS_MLFLOW_HTTP_", extra="ignore")
+
+    timeout_s: int = Field(default=10, ge=1, description="Seconds per HTTP request.")
+    max_retries: int = Field(default=2, ge=0, le=10, description="Retries per request.")
+    backoff_factor: int = Field(default=1, ge=0, description="urllib3 backoff factor.")
+    backoff_jitter: float = Field(default=0.0, ge=0.0, description="Random extra backoff.")
+
+    def mlflow_env(self) -> dict[str, str]:
+        """MLflow's own environment variables for these settings."""
+        return {
+            "MLFLOW_HTTP_REQUEST_TIMEOUT": str(self.timeout_s),
+            "MLFLOW_HTTP_REQUEST_MAX_RETRIES": str(self.max_retries),
+            "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": str(self.backoff_factor),
+            "MLFLOW_HTTP_REQUEST_BACKOFF_JITTER": str(self.backoff_jitter),
+        }
+
+    def worst_case_seconds(self) -> float:
+        """The longest one MLflow call can take against a server that stopped answering:
+        every attempt times out, with urllib3's backoff between them (none before the
+        first retry)."""
+        attempts = self.max_retries + 1
+        backoff = sum(self.backoff_factor * 2 ** (n - 1) for n in range(2, attempts + 1))
+        return attempts * self.timeout_s + backoff + self.max_retries * self.backoff_jitter
+
+
+def apply_http_settings(settings: TrackingSettings | None = None) -> dict[str, str]:
+    """Set MLflow's HTTP timeout and retry variables from our settings, leaving any the
+    environment already sets; returns the values in force."""
+    env = (settings or TrackingSettings()).mlflow_env()
+    for key, value in env.items():
+        os.environ.setdefault(key, value)
+    return {key: os.environ[key] for key in env}
+
+
+@contextlib.contextmanager
+def single_attempt() -> Iterator[None]:
+    """MLflow calls without retries inside the block (cleanup after a failure: one try
+    each, so an outage does not cost the retry budget twice)."""
+    key = "MLFLOW_HTTP_REQUEST_MAX_RETRIES"
+    before = os.environ.get(key)
+    os.environ[key] = "0"
+    try:
+        yield
+    finally:
+        if before is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = before
 
 
 class TrackingUnavailable(RuntimeError):
@@ -50,6 +113,7 @@ def configure(uri: str | None = None, artifact_root: str | Path | None = None) -
     own.
     """
     resolved = resolve_tracking_uri(uri)
+    apply_http_settings()
     mlflow.set_tracking_uri(resolved)
     mlflow.set_registry_uri(resolved)
     _state["uri"] = resolved

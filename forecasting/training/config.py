@@ -43,12 +43,12 @@ from forecasting.evaluation.backtest import (
     MIN_HISTORY_DAYS,
     MIN_SAMPLES,
     BacktestConfig,
-    latest_origin,
     missing_actuals,
     short_history,
 )
 from forecasting.models import create
 from forecasting.training.hyperparams import check_models
+from forecasting.training.window import Window, resolve_window
 
 # Metrics the gate may use: all are "lower is better" aggregates of BacktestResult.summary().
 GateMetric = Literal["crps", "wis", "pinball", "mae", "rmse", "mase", "brier"]
@@ -188,19 +188,36 @@ class ExperimentConfig(_Strict):
         """Validated hyperparameters of one model, without the target."""
         return dict(self.models[name])
 
-    def window(self, arrivals: pd.DataFrame) -> tuple[pd.Timestamp, pd.Timestamp]:
-        """The backtest's first and last origin, resolved against the arrivals table."""
+    def resolved_window(
+        self, arrivals: pd.DataFrame, weather: pd.DataFrame | None = None
+    ) -> Window:
+        """The backtest window against the tables, with why it ends where it does. With
+        ``end: latest`` and `weather` given, it ends on the last origin the arrivals and the
+        weather (for the modes that read it) both support."""
         bt = self.backtest
-        end = latest_origin(arrivals, bt.horizon) if bt.end == "latest" else pd.Timestamp(bt.end)
-        if bt.n_origins is not None:
-            start = end - pd.Timedelta(days=bt.step * (bt.n_origins - 1))
-        else:
-            start = pd.Timestamp(bt.start)
-        return start, end
+        return resolve_window(
+            arrivals,
+            weather,
+            end=bt.end,
+            start=bt.start,
+            n_origins=bt.n_origins,
+            step=bt.step,
+            horizon=bt.horizon,
+            modes=list(bt.weather_modes),
+        )
 
-    def backtest_config(self, target: str, arrivals: pd.DataFrame) -> BacktestConfig:
+    def window(
+        self, arrivals: pd.DataFrame, weather: pd.DataFrame | None = None
+    ) -> tuple[pd.Timestamp, pd.Timestamp]:
+        """The backtest's first and last origin, resolved against the tables."""
+        w = self.resolved_window(arrivals, weather)
+        return w.start, w.end
+
+    def backtest_config(
+        self, target: str, arrivals: pd.DataFrame, weather: pd.DataFrame | None = None
+    ) -> BacktestConfig:
         """The BacktestConfig of one target: all the config's models over its window."""
-        start, end = self.window(arrivals)
+        start, end = self.window(arrivals, weather)
         bt = self.backtest
         return BacktestConfig(
             models=list(self.models),
@@ -266,8 +283,9 @@ def load_config(path: str | Path) -> ExperimentConfig:
 
 def check_data(cfg: ExperimentConfig, arrivals: pd.DataFrame, weather: pd.DataFrame) -> None:
     """Check the config against the processed tables; ConfigError naming the key if the data
-    cannot support it (window outside the arrivals, weather variables missing)."""
-    start, end = cfg.window(arrivals)
+    cannot support it (window outside the arrivals, weather variables missing). With
+    ``backtest.end: latest`` the window ends where the arrivals and weather both reach."""
+    start, end = cfg.window(arrivals, weather)
     _check_window(cfg, arrivals, start, end)
     _check_weather(cfg, weather, start, end)
 

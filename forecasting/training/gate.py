@@ -220,14 +220,17 @@ def register(
     return Registered(c, decision, record)
 
 
-def move_alias(r: Registered, provenance: Provenance) -> None:
-    """The last step for a target: promote (history record, then alias) or mark the
-    challenger; then note that this config has trained on this data."""
+def alias_move(r: Registered) -> tracking.AliasMove:
+    """The alias this decision moves: ``champion`` if promoted, else ``challenger``; its
+    record goes to the model's decision (and, if promoted, promotion) history."""
     d = r.decision
-    if d.promoted:
-        tracking.promote(d.registered_name, d.version, r.record)
-    else:
-        tracking.set_alias(d.registered_name, CHALLENGER_ALIAS, d.version)
+    record = {**r.record, "promoted": d.promoted, "decision": d.alias}
+    return tracking.AliasMove(d.registered_name, d.alias, d.version, record)
+
+
+def mark_trained(r: Registered, provenance: Provenance) -> None:
+    """After every alias moved: note that this config has trained on this data."""
+    d = r.decision
     tracking.set_registered_model_tag(
         d.registered_name,
         tracking.LAST_TRAINED_PREFIX + provenance.config_name,
@@ -246,9 +249,10 @@ def move_alias(r: Registered, provenance: Provenance) -> None:
 __all__ = [
     "Candidate",
     "Registered",
+    "alias_move",
     "champion_score",
     "decide",
     "gate_key",
-    "move_alias",
+    "mark_trained",
     "register",
 ]

@@ -36,6 +36,7 @@ from forecasting.training.plan import JobPlan, TargetPlan, resolve
 from forecasting.training.provenance import TrainingData, git_commit, load_data
 from forecasting.training.results import ModelRun, ProgressFn, TargetResult, TrainResult
 from forecasting.training.runlog import RunContext, log_model_run, log_summary_table
+from forecasting.training.vintages import VintageDiff
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +53,12 @@ def train(
     data_dir: str | Path,
     tracking_uri: str | None = None,
     progress: ProgressFn | None = None,
+    vintage: VintageDiff | None = None,
 ) -> TrainResult:
     """Run the whole training job for `cfg` on the tables in `data_dir` (see module doc).
+
+    `vintage` (from `retrain`) is what changed since the previous processed table; it is
+    logged on the parent run with the backtest window and the weather lag.
 
     Raises ConfigError / InputError before any run exists if the config or data are bad,
     and tracking.TrackingUnavailable if MLflow does not answer.
@@ -65,6 +70,13 @@ def train(
     plan = resolve(cfg, data, git_commit())
     started = datetime.now(UTC)
     result = _new_result(cfg, plan, experiment_id, uri)
+    if plan.window is not None:
+        log.info("backtest window: %s", plan.window.reason())
+        result.window = plan.window.as_dict()
+    if plan.weather_lag is not None:
+        result.weather_lag = plan.weather_lag.as_dict()
+        if (warning := plan.weather_lag.message()) is not None:
+            log.warning("weather lag: %s", warning)
     with (
         tempfile.TemporaryDirectory(prefix="crossings-train-") as tmp_name,
         tracking.start_run(
@@ -75,6 +87,7 @@ def train(
     ):
         result.parent_run_id = parent_id
         _log_config(cfg, plan, data)
+        _log_vintage(plan, vintage, Path(tmp_name))
         ctx = RunContext(
             experiment_id=experiment_id,
             data=data,
@@ -130,6 +143,32 @@ def _log_config(cfg: ExperimentConfig, plan: JobPlan, data: TrainingData) -> Non
     tracking.log_artifact(data.manifest_path, "data")
 
 
+def _log_vintage(plan: JobPlan, vintage: VintageDiff | None, tmp: Path) -> None:
+    """The window and why, the weather lag and the revisions since the previous vintage."""
+    tags: dict[str, str] = {}
+    if plan.window is not None:
+        tracking.log_dict(plan.window.as_dict(), "data/window.json")
+        tags["window.reason"] = plan.window.reason()
+        tracking.log_metrics({"window.state_only_days": plan.window.state_only_days})
+    if plan.weather_lag is not None:
+        tracking.log_metrics({"weather_lag.days": plan.weather_lag.days})
+        if (warning := plan.weather_lag.message()) is not None:
+            tags["weather_lag.warning"] = warning
+    if vintage is not None:
+        tracking.log_dict(vintage.as_dict(), "data/vintage.json")
+        tracking.log_table(vintage.revised, "data/revisions.csv", tmp)
+        tags["vintage.changes"] = vintage.describe()
+        tracking.log_metrics(
+            {
+                "vintage.days_added": vintage.days_added,
+                "vintage.days_revised": vintage.days_revised,
+                **{f"vintage.revised_total.{t}": v for t, v in vintage.revised_totals.items()},
+            }
+        )
+    if tags:
+        tracking.set_tags(tags)
+
+
 def _train_target(
     ctx: RunContext, tp: TargetPlan, progress: ProgressFn | None
 ) -> tuple[TargetResult, gate.Candidate | None, pd.DataFrame]:
@@ -178,12 +217,17 @@ def _gate_and_promote(
     progress: ProgressFn | None,
 ) -> None:
     """Registry last: everything before succeeded, so gate decisions are safe to act on.
-    All versions are registered and tagged before any alias moves."""
+    All versions are registered and tagged before any alias moves; then every target's
+    alias moves in one transaction (`tracking.move_together`): all targets or none."""
+    tracking.recover([c.registered_name for c in candidates])
     registered = [
         gate.register(c, ctx.gate, ctx.provenance, ctx.data, progress) for c in candidates
     ]
+    if registered:
+        txn = tracking.move_together([gate.alias_move(r) for r in registered])
+        tracking.set_tags({"promotion.txn": txn})
     for r in registered:
-        gate.move_alias(r, ctx.provenance)
+        gate.mark_trained(r, ctx.provenance)
         result.targets[r.candidate.backtest.target].decision = r.decision
         if progress:
             progress(f"{r.candidate.backtest.target}: gate and register", 1, 1)

@@ -13,6 +13,7 @@ import pandas as pd
 from forecasting.evaluation.backtest import BacktestConfig
 from forecasting.training.config import ExperimentConfig
 from forecasting.training.provenance import Provenance, TrainingData
+from forecasting.training.window import WeatherLag, Window, weather_lag
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,8 @@ class JobPlan:
     next_days: NextDays
     provenance: Provenance
     register: bool  # whether each target's winner is registered and gated
+    window: Window | None = None  # the backtest window and why it ends where it does
+    weather_lag: WeatherLag | None = None
 
 
 def resolve(cfg: ExperimentConfig, data: TrainingData, commit: str) -> JobPlan:
@@ -69,7 +72,7 @@ def resolve(cfg: ExperimentConfig, data: TrainingData, commit: str) -> JobPlan:
     targets = tuple(
         TargetPlan(
             target=t,
-            backtest=cfg.backtest_config(t, data.arrivals),
+            backtest=cfg.backtest_config(t, data.arrivals, data.weather),
             registered_name=cfg.registered_name(t) if register else None,
         )
         for t in cfg.targets
@@ -85,7 +88,9 @@ def resolve(cfg: ExperimentConfig, data: TrainingData, commit: str) -> JobPlan:
         gate_weather_mode=gate.weather_mode,
     )
     next_days = NextDays(cfg.forecast.horizon, cfg.forecast.n_samples, cfg.backtest.seed)
-    return JobPlan(targets, gate, next_days, provenance, register)
+    window = cfg.resolved_window(data.arrivals, data.weather)
+    lag = weather_lag(data.arrivals, data.weather)
+    return JobPlan(targets, gate, next_days, provenance, register, window, lag)
 
 
 __all__ = ["GatePolicy", "JobPlan", "NextDays", "TargetPlan", "resolve"]

@@ -68,6 +68,8 @@ class TrainResult:
     gate_metric: str = "crps"
     gate_weather_mode: str = "forecast"
     targets: dict[str, TargetResult] = field(default_factory=dict)
+    window: dict[str, Any] | None = None  # the backtest window and why (`training.window`)
+    weather_lag: dict[str, Any] | None = None  # how far the weather trails the arrivals
 
     @property
     def promoted(self) -> list[str]:

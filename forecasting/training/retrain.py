@@ -11,15 +11,23 @@
   arrived;
 - otherwise it trains; the champion moves only as the very last step of a successful
   training job (see `forecasting.training.job`), so a failed or killed run never moves it.
+
+It trains on what is there: with ``backtest.end: latest`` the backtest ends where the
+arrivals and the weather both reach (`forecasting.training.window`), and newer arrivals feed
+the model's state only. Each run compares the new arrivals with the table they replace
+(`forecasting.training.vintages`) and warns when the weather trails the arrivals by more
+than ``CROSSINGS_WEATHER_LAG_WARN_DAYS``. `forecasting.training.summary` turns the result
+into the one-line JSON summary for schedulers.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from filelock import FileLock, Timeout
 
@@ -30,6 +38,8 @@ from forecasting.training.config import ExperimentConfig, load_config
 from forecasting.training.job import train
 from forecasting.training.provenance import data_fingerprint
 from forecasting.training.results import ProgressFn, TrainResult
+from forecasting.training.vintages import VintageDiff, compare, read_previous
+from forecasting.training.window import weather_lag
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +57,11 @@ class RetrainResult:
     ingest_changed: bool
     data_fingerprint: str
     train: TrainResult | None = None
+    vintage: VintageDiff | None = None
+    window: dict[str, Any] | None = None  # the backtest window and why (`training.window`)
+    weather_lag: dict[str, Any] | None = None
+    sources: dict[str, Any] = field(default_factory=dict)  # per table: vintage, first, last
+    elapsed_s: float = 0.0
 
 
 def default_lock_path(data_dir: str | Path) -> Path:
@@ -103,22 +118,64 @@ def retrain(
             f"another retrain is running (lock {lock_file} is held); try again later"
         ) from exc
     try:
-        uri = tracking.configure(tracking_uri)
-        tracking.check_reachable(uri)
-        if progress:
-            progress("ingest", 0, 1)
-        ing = ingest(arrivals_path, weather_path, data)
-        fingerprint = data_fingerprint(ing.manifest)
-        log.info("ingest %s (data %s)", "changed" if ing.changed else "unchanged", fingerprint)
-        fresh, why = up_to_date(cfg, fingerprint)
-        if fresh:
-            log.info("nothing to do: %s", why)
-            return RetrainResult("skipped", why, ing.changed, fingerprint)
-        log.info("training: %s", why)
-        result = train(cfg, data, tracking_uri=uri, progress=progress)
-        return RetrainResult("completed", why, ing.changed, fingerprint, result)
+        return _run(cfg, arrivals_path, weather_path, data, tracking_uri, progress)
     finally:
         lock.release()
+
+
+def _sources(manifest: dict[str, Any]) -> dict[str, Any]:
+    return {
+        name: {k: src.get(k) for k in ("vintage", "first_date", "last_date", "rows")}
+        for name, src in manifest.get("sources", {}).items()
+    }
+
+
+def _run(
+    cfg: ExperimentConfig,
+    arrivals_path: str | Path,
+    weather_path: str | Path,
+    data: Path,
+    tracking_uri: str | None,
+    progress: ProgressFn | None,
+) -> RetrainResult:
+    """The work under the lock: check MLflow, ingest, compare vintages, train if new."""
+    started = time.monotonic()
+    uri = tracking.configure(tracking_uri)
+    tracking.check_reachable(uri)
+    if progress:
+        progress("ingest", 0, 1)
+    previous = read_previous(data)
+    ing = ingest(arrivals_path, weather_path, data)
+    fingerprint = data_fingerprint(ing.manifest)
+    vintage = compare(previous, ing.arrivals)
+    lag = weather_lag(ing.arrivals, ing.weather)
+    log.info(
+        "ingest %s (data %s): %s",
+        "changed" if ing.changed else "unchanged",
+        fingerprint,
+        vintage.describe(),
+    )
+    if (warning := lag.message()) is not None:
+        log.warning("weather lag: %s", warning)
+    fresh, why = up_to_date(cfg, fingerprint)
+    result = RetrainResult(
+        "skipped",
+        why,
+        ing.changed,
+        fingerprint,
+        vintage=vintage,
+        weather_lag=lag.as_dict(),
+        sources=_sources(ing.manifest),
+    )
+    if fresh:
+        log.info("nothing to do: %s", why)
+    else:
+        log.info("training: %s", why)
+        result.status = "completed"
+        result.train = train(cfg, data, tracking_uri=uri, progress=progress, vintage=vintage)
+        result.window = result.train.window
+    result.elapsed_s = round(time.monotonic() - started, 3)
+    return result
 
 
 __all__ = ["RetrainLocked", "RetrainResult", "default_lock_path", "retrain", "up_to_date"]

@@ -34,6 +34,8 @@ def _check_forecast(body: dict[str, Any], levels: tuple[str, ...]) -> None:
         "horizon",
         "days",
         "week_total",
+        "risk_thresholds",
+        "band_coverage",
         "model",
         "data_as_of",
         "issued_at",
@@ -45,7 +47,8 @@ def _check_forecast(body: dict[str, Any], levels: tuple[str, ...]) -> None:
     assert len(body["days"]) == body["horizon"]
     assert body["start"] >= body["issue_date"] > body["data_as_of"]
     assert set(body["model"]) == {"name", "version", "trained_at"}
-    assert set(body["week_total"]) == {"median", "bands"}
+    assert set(body["week_total"]) == {"median", "mean", "bands"}
+    assert list(body["band_coverage"]) == list(levels)
     assert list(body["week_total"]["bands"]) == list(levels)
     for i, day in enumerate(body["days"]):
         assert set(day) == {
@@ -53,9 +56,14 @@ def _check_forecast(body: dict[str, Any], levels: tuple[str, ...]) -> None:
             "median",
             "mean",
             "p_any",
+            "risk",
             "bands",
+            "if_crossing",
+            "p_at_least",
             "weather_source",
             "weather",
+            "weather_place",
+            "weather_issued_at",
         }
         expected = date.fromisoformat(body["start"]) + timedelta(days=i)
         assert day["date"] == expected.isoformat()

@@ -249,7 +249,15 @@ def test_openapi_has_examples(client: TestClient) -> None:
     for name in ("ForecastResponse", "ScenarioRequest", "ExceedanceResponse", "ModelResponse"):
         assert schemas[name].get("examples"), name
     params = {p["name"]: p for p in paths["/v1/forecast"]["get"]["parameters"]}
-    assert set(params) == {"target", "horizon", "levels", "start", "as_of", "weather_mode"}
+    assert set(params) == {
+        "target",
+        "horizon",
+        "levels",
+        "start",
+        "as_of",
+        "weather_mode",
+        "format",
+    }
     assert params["weather_mode"]["schema"]["enum"] == ["forecast", "observed", "climatology"]
     for name in ("issue_date", "hindcast", "bridged_days", "weather_mode"):
         assert name in schemas["ForecastResponse"]["required"], name

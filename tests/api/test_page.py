@@ -1,17 +1,18 @@
 """The planner page: served HTML, and rendered in headless Chromium as a person sees it.
 
-The Chromium test runs a real uvicorn server on a free 127.0.0.1 port, takes a screenshot and
-dumps the rendered DOM. It skips when Chromium is missing, except under CI (then it fails).
+The Chromium tests run a real uvicorn server on a free 127.0.0.1 port and drive headless
+Chromium over the DevTools protocol (tests/api/chromium.py) at 1400×1000 and 390×844: they
+read the rendered DOM and layout, and save screenshots (to CROSSINGS_SCREENSHOT_DIR when set).
+They skip when Chromium is missing, except under CI (then they fail).
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import re
-import shutil
 import socket
-import subprocess
 import threading
 import time
 import urllib.request
@@ -24,19 +25,9 @@ import pytest
 import uvicorn
 from fastapi.testclient import TestClient
 
+from api.reading import RISKS
+from tests.api.chromium import Browser, chromium
 from tests.api.conftest import build_app
-
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--hide-scrollbars",
-]
 
 
 def test_page_embeds_both_forecasts(client: TestClient) -> None:
@@ -66,15 +57,6 @@ def test_page_shows_errors_instead_of_failing(settings: Any) -> None:
     with TestClient(build_app(settings, FakeRegistry())) as c:
         r = c.get("/")
         assert r.status_code == 200 and "no people model is loaded" in r.text
-
-
-def _chromium() -> str:
-    exe = shutil.which("chromium") or shutil.which("chromium-browser")
-    if exe is None:
-        if os.environ.get("CI"):
-            pytest.fail("chromium is not installed (apt-get install -y chromium)")
-        pytest.skip("chromium is not installed (apt-get install -y chromium)")
-    return exe
 
 
 def _free_port() -> int:
@@ -110,44 +92,116 @@ def _serve(settings: Any, registry: Any) -> Iterator[str]:
         thread.join(10)
 
 
-def _run(args: list[str], timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(args, capture_output=True, text=True, timeout=timeout, check=False)
+# What the page shows, read from the rendered DOM.
+_STATE = """JSON.stringify({
+  rows: Array.from(document.querySelectorAll('#table tbody tr')).map(function (tr) {
+    return {risk: tr.getAttribute('data-risk'),
+            chip: (tr.querySelector('.risk') || {}).className || '',
+            cells: Array.from(tr.querySelectorAll('td')).map(function (td) {
+              return td.textContent; })};
+  }),
+  history: document.querySelectorAll('#chart [data-role=history]').length,
+  bands: document.querySelectorAll('#chart polygon').length,
+  pbars: Array.from(document.querySelectorAll('#chart .pbar')).map(function (r) {
+    return r.getAttribute('data-risk'); }),
+  ticks: Array.from(document.querySelectorAll('#chart text.tick')).map(function (t) {
+    return t.textContent; }),
+  scroll: document.documentElement.scrollWidth, inner: window.innerWidth,
+  chartRight: document.getElementById('chart').getBoundingClientRect().right,
+  heading: document.getElementById('heading').textContent,
+  notice: document.getElementById('notice').textContent,
+  total: document.getElementById('total').textContent,
+  held: document.getElementById('held').textContent,
+  legend: document.getElementById('risk-legend').textContent,
+  csv: document.getElementById('csv').getAttribute('href')
+})"""
+_READY = "document.body.getAttribute('data-ready') === 'true'"
 
 
-def test_page_in_headless_chromium(server: str, tmp_path: Path) -> None:
-    exe = _chromium()
-    shot = Path(os.environ.get("CROSSINGS_SCREENSHOT", tmp_path / "planner.png"))
-    base = [exe, *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}"]
-    run = _run([*base, f"--screenshot={shot}", "--window-size=1400,1000", server])
-    assert shot.is_file(), run.stderr[-2000:]
-    png = shot.read_bytes()
-    assert png[:8] == b"\x89PNG\r\n\x1a\n"
-    _assert_not_blank(shot)
-
-    dom = _run([*base, "--dump-dom", "--virtual-time-budget=3000", server]).stdout
-    body = re.search(r"<tbody>(.*?)</tbody>", dom, re.S)
-    assert body is not None, dom[-2000:]
-    rows = re.findall(r"<tr>(.*?)</tr>", body.group(1), re.S)
-    assert len(rows) == 7
-    first = re.findall(r"<td>(.*?)</td>", rows[0])
-    assert len(first) == 9 and first[7] == "climatology"  # no live provider, no stored weather
-    assert first[6].endswith("%")
-    assert re.fullmatch(r"\d+\.\d m/s / \d+\.\d m/s", first[8]), first[8]  # wind / gusts
-    assert dom.count("<polygon") == 3  # the 50, 80 and 95% bands
-    assert "Total over 7 days" in dom
-    # issued today (the pinned date): "the next 7 days", and the notice says from what
-    assert "the next 7 days" in _text(dom, "h1")
-    notice = _text(dom, "p")
-    assert notice.startswith("Issued today") and "Hindcast" not in notice
-    assert "the same days of past years" in notice
+def _state(browser: Browser) -> dict[str, Any]:
+    state: dict[str, Any] = json.loads(browser.eval(_STATE))
+    return state
 
 
-def _text(dom: str, tag: str) -> str:
-    """The text of the element with that tag whose id is `heading` (h1) or `notice` (p)."""
-    ident = "heading" if tag == "h1" else "notice"
-    found = re.search(rf'<{tag}[^>]*id="{ident}"[^>]*>(.*?)</{tag}>', dom, re.S)
-    assert found is not None, dom[:2000]
-    return found.group(1)
+def _shot_dir(tmp_path: Path) -> Path:
+    """Where screenshots go: CROSSINGS_SCREENSHOT_DIR, else the test's temporary folder."""
+    out = Path(os.environ.get("CROSSINGS_SCREENSHOT_DIR", tmp_path))
+    out.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+def _check_state(state: dict[str, Any]) -> None:
+    """Every day has a risk class (chip and P bar) and the weather assumed; history and
+    forecast are drawn; nothing is wider than the window; the y axis has whole-count labels."""
+    assert len(state["rows"]) == 7
+    for row in state["rows"]:
+        assert row["risk"] in RISKS and f"risk-{row['risk']}" in row["chip"]
+        weather = row["cells"][-1]
+        # no live provider and no stored weather past the data: climatology, no issue time
+        assert re.search(r"^climatology: wind \d+\.\d m/s, gusts \d+\.\d m/s", weather), weather
+        assert "at synthetic" in weather and "no forecast issue time" in weather
+        assert row["cells"][2].endswith("%")
+    assert state["pbars"] == [r["risk"] for r in state["rows"]]
+    assert state["history"] == 28 and state["bands"] == 3
+    assert state["scroll"] <= state["inner"], state  # no horizontal scroll
+    assert state["chartRight"] <= state["inner"] + 0.5
+    ticks = [int(t.replace(",", "")) for t in state["ticks"]]  # whole counts only
+    assert ticks[0] == 0 and len(ticks) >= 3
+    assert len({b - a for a, b in itertools.pairwise(ticks)}) == 1  # evenly spaced
+    assert "red above 55%" in state["legend"] and "green below 35%" in state["legend"]
+    assert "80% band held 81%" in state["held"]
+    assert "Total over 7 days" in state["total"]
+
+
+@pytest.mark.parametrize(("width", "height"), [(1400, 1000), (390, 844)])
+def test_page_in_headless_chromium(server: str, tmp_path: Path, width: int, height: int) -> None:
+    """Both sizes, people and boats: see _check_state."""
+    chromium()
+    shots = _shot_dir(tmp_path)
+    with Browser(tmp_path / "profile") as browser:
+        browser.open(server, width, height, _READY)
+        shot = browser.screenshot(shots / f"planner-people-{width}x{height}.png")
+        people = _state(browser)
+        browser.eval("document.querySelector('[data-target=boats]').click(), true")
+        boats = _state(browser)
+        browser.screenshot(shots / f"planner-boats-{width}x{height}.png")
+    _assert_not_blank(shot, width, height)
+    _check_state(people)
+    _check_state(boats)
+    assert "format=csv" in boats["csv"] and "target=boats" in boats["csv"]
+    assert "the next 7 days" in people["heading"]
+    assert people["notice"].startswith("Issued today") and "Hindcast" not in people["notice"]
+    assert "the same days of past years" in people["notice"]
+
+
+def test_small_counts_get_whole_count_gridlines(tmp_path: Path) -> None:
+    """The axis of a boats chart topping out near 9: steps of 2 or 5, never 2.5 labelled 3."""
+    chromium()
+    page = tmp_path / "axis.html"
+    from api.page_script import SCRIPT
+
+    fn = SCRIPT[SCRIPT.index("function axis") : SCRIPT.index("function levelsOf")]
+    page.write_text(f"<script>{fn}</script>")
+    with Browser(tmp_path / "profile") as browser:
+        browser.open(page.as_uri(), 400, 300, "typeof axis === 'function'")
+        for top, step in ((9.45, 5), (4.2, 2), (0.5, 1), (10.5, 5), (330, 100), (2600, 1000)):
+            got = browser.eval(f"JSON.stringify(axis({top}))")
+            ax = json.loads(got)
+            assert ax["step"] == step and ax["max"] >= top and ax["max"] % ax["step"] == 0, got
+
+
+def test_page_names_what_the_bands_held(client: TestClient) -> None:
+    """The header never claims the bands hold 50/80/95% of outcomes; the backtest coverage
+    from the champion's metadata is embedded for the page to quote, with the history."""
+    html = client.get("/").text
+    assert "of outcomes" not in html.split("<main>")[0]
+    found = re.search(r'id="forecast-data"[^>]*>(.*?)</script>', html, re.S)
+    assert found is not None
+    data = json.loads(found.group(1))
+    assert data["people"]["band_coverage"] == {"50": None, "80": 0.81, "95": None}
+    assert len(data["people"]["history"]) == 28
+    assert data["people"]["history"][-1]["date"] == data["people"]["data_as_of"]
+    assert all(d["risk"] in RISKS for d in data["boats"]["days"])
 
 
 def test_a_hindcast_page_says_so(settings: Any, registry: Any, origin: Any, tmp_path: Path) -> None:
@@ -155,46 +209,39 @@ def test_a_hindcast_page_says_so(settings: Any, registry: Any, origin: Any, tmp_
     never calls it the next 7 days."""
     from datetime import timedelta
 
-    exe = _chromium()
+    chromium()
     today = origin + timedelta(days=60)
     with _serve(settings.model_copy(update={"today": today}), registry) as url:
         raw = urllib.request.urlopen(url, timeout=60).read().decode()
-        dom = _run(
-            [
-                exe,
-                *CHROMIUM_FLAGS,
-                f"--user-data-dir={tmp_path / 'p'}",
-                "--dump-dom",
-                "--virtual-time-budget=3000",
-                url,
-            ]
-        ).stdout
-    assert "next 7 days" not in raw and "next 7 days" not in dom
-    assert "hindcast" in _text(dom, "h1")
-    notice = _text(dom, "p")
+        with Browser(tmp_path / "p") as browser:
+            browser.open(url, 1400, 1000, _READY)
+            state = _state(browser)
+    assert "next 7 days" not in raw and "next 7 days" not in state["heading"]
+    assert "hindcast" in state["heading"]
+    notice = state["notice"]
     assert notice.startswith("Hindcast: issued as of") and "61 days before today" in notice
     assert "not a forecast of the coming days" in notice
 
 
-def _assert_not_blank(png: Path) -> None:
+def _assert_not_blank(png: Path, width: int, height: int) -> None:
     """Decode the screenshot and check it has many colours (a rendered chart, not a blank)."""
     import struct
     import zlib
 
     data = png.read_bytes()
-    pos, chunks, width, height = 8, [], 0, 0
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    pos, chunks, w, h = 8, [], 0, 0
     while pos < len(data):
         length, kind = struct.unpack(">I4s", data[pos : pos + 8])
         payload = data[pos + 8 : pos + 8 + length]
         if kind == b"IHDR":
-            width, height, depth, colour = struct.unpack(">IIBB", payload[:10])
+            w, h, depth, colour = struct.unpack(">IIBB", payload[:10])
             assert depth == 8 and colour in (2, 6)
         elif kind == b"IDAT":
             chunks.append(payload)
         pos += 12 + length
-    assert (width, height) == (1400, 1000)
+    assert (w, h) == (width, height)
     raw = zlib.decompress(b"".join(chunks))
-    stride = len(raw) // height
-    # sample the first byte after each row's filter byte pattern: count distinct row payloads
-    distinct_rows = len({raw[i * stride + 1 : (i + 1) * stride] for i in range(height)})
+    stride = len(raw) // h
+    distinct_rows = len({raw[i * stride + 1 : (i + 1) * stride] for i in range(h)})
     assert distinct_rows > 100, "screenshot looks blank"

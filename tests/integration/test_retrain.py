@@ -13,6 +13,7 @@ import subprocess
 import time
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from filelock import FileLock
 from mlflow import MlflowClient
@@ -24,6 +25,7 @@ from tests.lifecycle import (
     env_with_venv,
     fresh_store,
     make_store_template,
+    retrain_args,
     small_config,
     write_config,
     write_sources,
@@ -32,6 +34,7 @@ from tests.lifecycle import (
 PREFIX = "cron"
 NAME = f"{PREFIX}-people"
 CLI = [str(VENV_BIN / "crossings")]
+ROOT_DIR = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -163,3 +166,87 @@ def test_retrain_with_unreachable_server_fails_cleanly(setup: dict) -> None:
     assert res.returncode == 4, res.stdout + res.stderr
     assert "unreachable" in res.stderr and "MLFLOW_TRACKING_URI" in res.stderr
     assert not (s["root"] / "data" / "processed").exists()
+
+
+# -- the weekly cadence on the shared publication ------------------------------------------
+
+CADENCE = "cadence"
+CADENCE_ENDS = ("2026-04-30", "2026-05-07", "2026-05-14")  # arrivals, a week apart
+WEATHER_BEHIND = 20  # days the weather ends before the arrivals in each vintage
+
+
+def _vintages(root: Path) -> list[Path]:
+    """Three vintages derived (never committed) from the shared publication."""
+    from forecasting.ingest import ingest
+    from forecasting.settings import default_arrivals_file, default_weather_file
+
+    shared = ROOT_DIR.parent / "shared" / "data"
+    full = ingest(default_arrivals_file(shared), default_weather_file(shared), root / "full")
+    out = []
+    for end in CADENCE_ENDS:
+        folder = root / f"vintage-{end}"
+        folder.mkdir(parents=True)
+        last = pd.Timestamp(end)
+        full.arrivals[full.arrivals["date"] <= last].to_parquet(folder / "arrivals.parquet")
+        w_last = last - pd.Timedelta(days=WEATHER_BEHIND)
+        full.weather[full.weather["date"] <= w_last].to_parquet(folder / "weather.parquet")
+        out.append(folder)
+    return out
+
+
+@pytest.mark.slow
+@pytest.mark.integration
+def test_weekly_cadence_on_the_shared_publication(tmp_path: Path) -> None:
+    """Three vintages a week apart, weather lagging: every retrain exits 0, the champions
+    move only when the gate says so, and each model's history reads back all three."""
+    import json
+
+    uri = fresh_store(make_store_template(tmp_path), tmp_path)
+    cfg = small_config(
+        CADENCE,
+        CADENCE,
+        models={"climatology": {"years": 3}, "seasonal_naive": {}},
+        targets=["people", "boats"],
+    )
+    config = write_config(tmp_path / "experiments", cfg)
+    env = env_with_venv(
+        MLFLOW_TRACKING_URI=uri, CROSSINGS_ARTIFACT_ROOT=str(tmp_path / "mlartifacts")
+    )
+    client = MlflowClient(uri, uri)
+    names = {t: f"{CADENCE}-{t}" for t in ("people", "boats")}
+    summaries = []
+    for src in _vintages(tmp_path):
+        before = {t: _champion_or_none(client, n) for t, n in names.items()}
+        cmd = [*CLI, *retrain_args(config, src, tmp_path / "data" / "processed")]
+        res = subprocess.run(
+            cmd, env=env, cwd=tmp_path, capture_output=True, text=True, timeout=600
+        )
+        assert res.returncode == 0, res.stdout + res.stderr
+        s = json.loads(res.stdout.strip().splitlines()[-1])
+        assert s["status"] == "completed"
+        assert s["window"]["limited_by"] == "weather"
+        assert s["weather_lag"]["days"] == WEATHER_BEHIND and s["weather_lag"]["warning"]
+        for t, name in names.items():
+            gate = s["targets"][t]["gate"]
+            after = _champion_or_none(client, name)
+            assert after == (gate["version"] if gate["promoted"] else before[t])
+        summaries.append(s)
+    assert [s["data"]["arrivals"]["last_date"] for s in summaries] == list(CADENCE_ENDS)
+    assert all(s["vintage"]["days_added"] == 7 for s in summaries[1:])
+    tracking.configure(uri)
+    for t, name in names.items():
+        decisions = tracking.decision_history(name)
+        assert [d["new_version"] for d in decisions] == ["1", "2", "3"]
+        assert [d["promoted"] for d in decisions] == [
+            s["targets"][t]["gate"]["promoted"] for s in summaries
+        ]
+        promoted = [d["new_version"] for d in decisions if d["promoted"]]
+        assert [h["new_version"] for h in tracking.promotion_history(name)] == promoted
+        assert _champion_or_none(client, name) == promoted[-1]
+
+
+def _champion_or_none(client: MlflowClient, name: str) -> str | None:
+    try:
+        return str(client.get_model_version_by_alias(name, "champion").version)
+    except Exception:
+        return None

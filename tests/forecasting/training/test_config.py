@@ -150,9 +150,29 @@ def test_check_data_names_the_key() -> None:
         check_data(early, arrivals, weather)
     with pytest.raises(ConfigError, match=r"models\.hurdle: needs weather variable 'gust_max_ms'"):
         check_data(parse_config(base(name="t")), arrivals, weather.drop(columns=["gust_max_ms"]))
+    # Weather ending before the arrivals: `end: latest` backtests up to where it ends ...
     short = weather.iloc[:-30]
+    latest = parse_config(base(name="t"))
+    check_data(latest, arrivals, short)
+    w = latest.resolved_window(arrivals, short)
+    assert w.limited_by == "weather"
+    assert w.last_scored_day == short["date"].iloc[-1]
+    assert w.state_only_days == (arrivals["date"].iloc[-1] - short["date"].iloc[-1]).days > 0
+    assert f"weather ends {short['date'].iloc[-1].date()}" in w.reason()
+    # ... climatology-only backtests ignore the weather's end ...
+    clim = parse_config(
+        base(
+            name="t",
+            backtest={"n_origins": 3, "weather_modes": ["climatology"]},
+            gate={"weather_mode": "climatology"},
+        )
+    )
+    assert clim.resolved_window(arrivals, short).limited_by == "arrivals"
+    # ... and a config that insists on an end the weather cannot support is an error.
+    end = (arrivals["date"].iloc[-1] - pd.Timedelta(days=6)).date().isoformat()
+    insist = parse_config(base(name="t", backtest={"start": "2022-06-01", "end": end}))
     with pytest.raises(ConfigError, match=r"backtest\.weather_modes: .*need observed weather"):
-        check_data(parse_config(base(name="t")), arrivals, short)
+        check_data(insist, arrivals, short)
 
 
 def test_limits_come_from_the_contract() -> None:

@@ -1,0 +1,98 @@
+"""/v1/outlook: the season outlook, cumulative arrivals from the newest data to `until`."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import pandas as pd
+from fastapi import APIRouter, Query
+from fastapi.concurrency import run_in_threadpool
+
+from api.champion import Champion
+from api.deps import LevelsDep, ModelDep, ServiceDep, get_thresholds
+from api.schemas import IsoDate, MessageResponse, OutlookResponse, ValidationErrorResponse
+from api.service import SEED, ForecastService, InvalidInput, NotReady
+from forecasting.contract import MAX_OUTLOOK_DAYS
+from forecasting.issuing import CannotIssue
+from forecasting.outlook import OUTLOOK_WEATHER_MODE, simulate_outlook
+
+router = APIRouter(prefix="/v1/outlook", tags=["outlook"])
+
+UntilQuery = Annotated[
+    IsoDate,
+    Query(
+        description="The last day counted (YYYY-MM-DD): from the day after the newest data to "
+        f"{MAX_OUTLOOK_DAYS - 1} days after it ({MAX_OUTLOOK_DAYS} days at most).",
+        examples=["2026-09-30"],
+    ),
+]
+ThresholdsQuery = Annotated[
+    str | None,
+    Query(
+        max_length=400,
+        description="Totals X for P(total ≥ X), comma-separated whole counts; default: round "
+        "numbers near 80%, 100% and 120% of the median total.",
+        examples=["20000,25000,30000"],
+    ),
+]
+
+
+def _outlook(
+    service: ForecastService,
+    champion: Champion,
+    until: pd.Timestamp,
+    levels: tuple[float, ...],
+    thresholds: tuple[int, ...] | None,
+) -> dict[str, Any]:
+    """The outlook's JSON from the champion and the observed snapshot (off the event loop)."""
+    obs = service.observed_data()
+    try:
+        outlook = simulate_outlook(
+            champion.forecaster,
+            obs.arrivals,
+            obs.weather_history,
+            until,
+            service.settings.n_samples,
+            SEED,
+        )
+    except CannotIssue as exc:
+        if exc.field == "model":
+            raise NotReady(str(exc)) from exc
+        raise InvalidInput((exc.field,), str(exc)) from exc
+    body = outlook.summary(levels, thresholds)
+    body.pop("model")
+    body["weather"] = OUTLOOK_WEATHER_MODE
+    body["model"] = {
+        "name": champion.model_name,
+        "version": champion.version,
+        "trained_at": champion.trained_at,
+    }
+    body["data_as_of"] = obs.last_date.isoformat()
+    return body
+
+
+@router.get(
+    "",
+    response_model=OutlookResponse,
+    response_model_by_alias=True,
+    summary="Season outlook: cumulative arrivals to a day up to a year ahead",
+    responses={
+        422: {"model": ValidationErrorResponse, "description": "A bad parameter; `loc` names it."},
+        503: {"model": MessageResponse, "description": "No model or data loaded."},
+    },
+)
+async def get_outlook(
+    service: ServiceDep,
+    champion: ModelDep,
+    levels: LevelsDep,
+    until: UntilQuery,
+    thresholds: ThresholdsQuery = None,
+) -> OutlookResponse:
+    """The total from the day after the newest data (`from`) to `until`: median, mean and
+    bands, summed along the champion's sample paths; P(total ≥ X); the year-to-date actual;
+    and the calendar-year total (year to date plus the forecast to 31 December). The fitted
+    champion starts from the newest arrivals without a refit; weather from `from` on is
+    climatology (the same days of past years)."""
+    xs = None if thresholds is None else await get_thresholds(thresholds)
+    body = await run_in_threadpool(_outlook, service, champion, pd.Timestamp(until), levels, xs)
+    return OutlookResponse.model_validate(body)

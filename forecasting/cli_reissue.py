@@ -1,0 +1,115 @@
+"""`crossings reissue`: backfill the forecast archive with hindcasts as they would have been
+issued (parsing and checking the flags; the work is `api.reissue`). Registered on the app in
+`forecasting.cli`."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from forecasting import cli_output as output
+from forecasting.contract import DEFAULT_HORIZON, MAX_HORIZON, MIN_HORIZON, TARGETS
+
+log = logging.getLogger(__name__)
+
+# Exit codes, as the other commands: 2 bad flags or input, 4 the registry or archive failed.
+EXIT_INPUT, EXIT_UNAVAILABLE = 2, 4
+
+FromOpt = Annotated[str, typer.Option("--from", help="First issue date, YYYY-MM-DD.")]
+ToOpt = Annotated[str, typer.Option("--to", help="Last issue date, YYYY-MM-DD.")]
+TargetsOpt = Annotated[
+    str, typer.Option("--targets", help="Comma-separated targets (people, boats).")
+]
+ReissueHorizonOpt = Annotated[
+    int,
+    typer.Option(
+        "--horizon", min=MIN_HORIZON, max=MAX_HORIZON, help="Days forecast from each issue date."
+    ),
+]
+RefitOpt = Annotated[
+    int,
+    typer.Option(
+        "--refit-every",
+        min=0,
+        help="Refit the champion's model on the data before every Nth issue date, as the "
+        "weekly retrain would have (0: use the registered champion as it is).",
+    ),
+]
+ArchiveOpt = Annotated[
+    str | None,
+    typer.Option("--archive-url", help="Archive URL (default: CROSSINGS_ARCHIVE_URL)."),
+]
+ReissueDataOpt = Annotated[
+    Path | None,
+    typer.Option("--data", help="Processed tables (default: CROSSINGS_DATA_DIR)."),
+]
+
+
+def _day(text: str, flag: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise typer.BadParameter(f"{text!r} is not a date (YYYY-MM-DD)", param_hint=flag) from exc
+
+
+def _targets(text: str) -> list[str]:
+    names = [t.strip() for t in text.split(",") if t.strip()]
+    bad = [t for t in names if t not in TARGETS]
+    if bad or not names:
+        raise typer.BadParameter(
+            f"unknown target {', '.join(bad) or '(none)'}; use {', '.join(TARGETS)}",
+            param_hint="--targets",
+        )
+    return names
+
+
+def reissue_command(
+    first: FromOpt,
+    last: ToOpt,
+    targets: TargetsOpt = ",".join(TARGETS),
+    horizon: ReissueHorizonOpt = DEFAULT_HORIZON,
+    refit_every: RefitOpt = 7,
+    archive_url: ArchiveOpt = None,
+    data: ReissueDataOpt = None,
+) -> None:
+    """Backfill the forecast archive with the forecasts the service would have issued on each
+    day from --from to --to (honest forecast weather, labelled hindcasts), each beside the
+    climatology model's, so /v1/verification has a track record to score."""
+    from api.deps import get_registry
+    from api.main import build_service
+    from api.reissue import reissue
+    from api.service import InvalidInput, NotReady
+    from api.settings import ApiSettings
+
+    start, end = _day(first, "--from"), _day(last, "--to")
+    if start > end:
+        raise typer.BadParameter(f"--from {start} is after --to {end}", param_hint="--from")
+    names = _targets(targets)
+    overrides: dict[str, object] = {"open_meteo_url": "", "poll_seconds": 0}
+    if archive_url is not None:
+        overrides["archive_url"] = archive_url
+    if data is not None:
+        overrides["data_dir"] = data
+    settings = ApiSettings(**overrides)  # type: ignore[arg-type]
+    service = build_service(settings, get_registry(settings))
+    service.observed.reload_if_changed()
+    service.store.refresh()
+    try:
+        done = reissue(service, names, start, end, horizon=horizon, refit_every=refit_every)
+    except (InvalidInput, ValueError) as exc:
+        output.print_error(exc)
+        raise typer.Exit(code=EXIT_INPUT) from exc
+    except NotReady as exc:
+        output.print_error(exc)
+        raise typer.Exit(code=EXIT_UNAVAILABLE) from exc
+    finally:
+        if service.archive is not None:
+            service.archive.close()
+    for s in done:
+        output.console.print(
+            f"{s.target}: {s.issued} issue dates reissued, {s.skipped} already archived"
+        )

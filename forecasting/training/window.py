@@ -1,0 +1,188 @@
+"""The backtest window a job can support with the data it has, and why it ends where it does.
+
+The Home Office publishes arrivals weekly; station weather arrives on its own schedule (KNMI
+monthly files), so the weather usually ends before the arrivals. With ``backtest.end:
+latest`` the window's last origin is the last one whose forecast days all have arrivals
+*and*, for the weather modes that read observed weather (`observed`, `forecast`), observed
+weather. Arrivals after that still feed the model's state and the served forecast.
+
+`weather_lag` measures how far the weather trails the arrivals; past
+``CROSSINGS_WEATHER_LAG_WARN_DAYS`` (default 14) retrain, serve and ``/readyz`` warn that
+forecast days rely on a weather provider or climatology.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import pandas as pd
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from forecasting import schema
+from forecasting.evaluation.backtest import latest_origin
+
+# Weather modes whose forecast days read observed weather.
+MODES_READING_WEATHER = frozenset({"observed", "forecast"})
+
+
+class LagSettings(BaseSettings):
+    """How many days the weather may trail the arrivals before a warning
+    (``CROSSINGS_WEATHER_LAG_WARN_DAYS``)."""
+
+    model_config = SettingsConfigDict(env_prefix="CROSSINGS_", extra="ignore")
+
+    weather_lag_warn_days: int = Field(default=14, ge=0)
+
+
+@lru_cache
+def lag_settings() -> LagSettings:
+    """The weather-lag settings, read once per process."""
+    return LagSettings()
+
+
+@dataclass(frozen=True)
+class WeatherLag:
+    """How far the weather trails the arrivals."""
+
+    arrivals_end: pd.Timestamp
+    weather_end: pd.Timestamp
+    days: int  # arrivals_end - weather_end, 0 if the weather runs ahead
+    threshold: int
+
+    @property
+    def warn(self) -> bool:
+        """Whether the lag is over the threshold."""
+        return self.days > self.threshold
+
+    def message(self) -> str | None:
+        """The warning, or None if the lag is within the threshold."""
+        if not self.warn:
+            return None
+        return (
+            f"the weather ends {self.weather_end.date()}, {self.days} days before the arrivals "
+            f"({self.arrivals_end.date()}; warning above {self.threshold} days): forecast "
+            "days after it rely on a weather provider or climatology"
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready form."""
+        return {
+            "arrivals_end": str(self.arrivals_end.date()),
+            "weather_end": str(self.weather_end.date()),
+            "days": self.days,
+            "threshold_days": self.threshold,
+            "warning": self.message(),
+        }
+
+
+def weather_lag(
+    arrivals: pd.DataFrame, weather: pd.DataFrame, threshold: int | None = None
+) -> WeatherLag:
+    """How far the weather's last day trails the arrivals' last day."""
+    a_end = pd.Timestamp(arrivals[schema.DATE].iloc[-1])
+    w_end = pd.Timestamp(weather[schema.DATE].iloc[-1])
+    limit = lag_settings().weather_lag_warn_days if threshold is None else threshold
+    return WeatherLag(a_end, w_end, max(0, (a_end - w_end).days), limit)
+
+
+@dataclass(frozen=True)
+class Window:
+    """The backtest's first and last origin and why the last one is where it is."""
+
+    start: pd.Timestamp
+    end: pd.Timestamp
+    horizon: int
+    arrivals_end: pd.Timestamp
+    weather_end: pd.Timestamp
+    limited_by: str  # "arrivals", "weather" or "config"
+
+    @property
+    def last_scored_day(self) -> pd.Timestamp:
+        """The last day the backtest scores."""
+        return self.end + pd.Timedelta(days=self.horizon - 1)
+
+    @property
+    def state_only_days(self) -> int:
+        """Arrival days after the backtest's last scored day: used for state, not scored."""
+        return max(0, (self.arrivals_end - self.last_scored_day).days)
+
+    def reason(self) -> str:
+        """E.g. "weather ends 2026-06-25; backtest to 2026-06-19; 56 newer arrival days used
+        for state only"."""
+        if self.limited_by == "weather":
+            why = f"weather ends {self.weather_end.date()}"
+        elif self.limited_by == "config":
+            why = "backtest.end set in the config"
+        else:
+            why = f"arrivals end {self.arrivals_end.date()}"
+        return (
+            f"{why}; backtest to {self.last_scored_day.date()} (last origin {self.end.date()}); "
+            f"{self.state_only_days} newer arrival days used for state only"
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready form (also logged to MLflow)."""
+        return {
+            "first_origin": str(self.start.date()),
+            "last_origin": str(self.end.date()),
+            "last_scored_day": str(self.last_scored_day.date()),
+            "limited_by": self.limited_by,
+            "state_only_days": self.state_only_days,
+            "reason": self.reason(),
+        }
+
+
+def latest_supported_origin(
+    arrivals: pd.DataFrame, weather: pd.DataFrame | None, horizon: int, modes: list[str]
+) -> tuple[pd.Timestamp, str]:
+    """The last origin whose `horizon` days have arrivals and, for modes that read it,
+    observed weather; with what limits it ("arrivals" or "weather")."""
+    end = latest_origin(arrivals, horizon)
+    if weather is None or not MODES_READING_WEATHER & set(modes):
+        return end, "arrivals"
+    by_weather = pd.Timestamp(weather[schema.DATE].iloc[-1]) - pd.Timedelta(days=horizon - 1)
+    if by_weather < end:
+        return by_weather, "weather"
+    return end, "arrivals"
+
+
+def resolve_window(
+    arrivals: pd.DataFrame,
+    weather: pd.DataFrame | None,
+    *,
+    end: Any,
+    start: Any,
+    n_origins: int | None,
+    step: int,
+    horizon: int,
+    modes: list[str],
+) -> Window:
+    """The window of a config's backtest spec: `end` is "latest" (what the data supports)
+    or a date the config insists on (checked elsewhere, an error if unsupported)."""
+    if end == "latest":
+        last, limited_by = latest_supported_origin(arrivals, weather, horizon, modes)
+    else:
+        last, limited_by = pd.Timestamp(end), "config"
+    first = (
+        last - pd.Timedelta(days=step * (n_origins - 1))
+        if n_origins is not None
+        else pd.Timestamp(start)
+    )
+    a_end = pd.Timestamp(arrivals[schema.DATE].iloc[-1])
+    w_end = pd.Timestamp(weather[schema.DATE].iloc[-1]) if weather is not None else a_end
+    return Window(first, last, horizon, a_end, w_end, limited_by)
+
+
+__all__ = [
+    "MODES_READING_WEATHER",
+    "LagSettings",
+    "WeatherLag",
+    "Window",
+    "lag_settings",
+    "latest_supported_origin",
+    "resolve_window",
+    "weather_lag",
+]

@@ -22,6 +22,12 @@ class Settings(BaseSettings):
         default=Path("../shared/data"), description="Raw source files read by ingest."
     )
     data_dir: Path = Field(default=Path("data/processed"), description="Tables written by ingest.")
+    weather_lag_warn_days: int = Field(
+        default=14,
+        ge=0,
+        description="Warn (retrain, serve, /readyz) when the weather ends more than this many "
+        "days before the arrivals.",
+    )
 
 
 @lru_cache

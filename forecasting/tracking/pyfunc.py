@@ -61,7 +61,8 @@ PROJECT_DIST = "channel-crossings"
 FORECASTER_PACKAGES = ("pandas", "numpy", "scipy", "statsmodels")
 # What loading and serving the pyfunc needs besides them.
 MLFLOW = "mlflow"
-SERVING_PACKAGES = ("cloudpickle", "pyarrow")
+# (The shipped `forecasting.tracking` package reads its settings with pydantic-settings.)
+SERVING_PACKAGES = ("cloudpickle", "pyarrow", "pydantic-settings")
 PROPHET = "prophet"
 
 

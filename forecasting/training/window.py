@@ -14,33 +14,21 @@ forecast days rely on a weather provider or climatology.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Any
 
 import pandas as pd
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from forecasting import schema
 from forecasting.evaluation.backtest import latest_origin
+from forecasting.settings import Settings, get_settings
 
 # Weather modes whose forecast days read observed weather.
 MODES_READING_WEATHER = frozenset({"observed", "forecast"})
 
 
-class LagSettings(BaseSettings):
-    """How many days the weather may trail the arrivals before a warning
-    (``CROSSINGS_WEATHER_LAG_WARN_DAYS``)."""
-
-    model_config = SettingsConfigDict(env_prefix="CROSSINGS_", extra="ignore")
-
-    weather_lag_warn_days: int = Field(default=14, ge=0)
-
-
-@lru_cache
-def lag_settings() -> LagSettings:
-    """The weather-lag settings, read once per process."""
-    return LagSettings()
+def lag_settings() -> Settings:
+    """The settings that hold the weather-lag threshold (``CROSSINGS_WEATHER_LAG_WARN_DAYS``)."""
+    return get_settings()
 
 
 @dataclass(frozen=True)
@@ -178,7 +166,6 @@ def resolve_window(
 
 __all__ = [
     "MODES_READING_WEATHER",
-    "LagSettings",
     "WeatherLag",
     "Window",
     "lag_settings",

@@ -27,7 +27,16 @@ def test_output_columns_use_the_one_band_naming() -> None:
 def test_requirements_pin_what_the_model_imports() -> None:
     reqs = pyfunc.pip_requirements("hurdle")
     names = [r.split("==")[0] for r in reqs]
-    assert names == ["mlflow", "pandas", "numpy", "scipy", "statsmodels", "cloudpickle", "pyarrow"]
+    assert names == [
+        "mlflow",
+        "pandas",
+        "numpy",
+        "scipy",
+        "statsmodels",
+        "cloudpickle",
+        "pyarrow",
+        "pydantic-settings",
+    ]
     assert all("==" in r for r in reqs)  # every one is installed here, so every one is pinned
     assert pyfunc.pip_requirements("prophet_weather")[-1].startswith("prophet==")
 

@@ -153,7 +153,7 @@ def backtest(
     if out is not None:
         result.rows.to_parquet(out, index=False)
     if as_json:
-        typer.echo(output.backtest_json(summary, cfg, weather_mode))
+        typer.echo(output.backtest_json(summary, cfg, weather_mode, result.calibration()))
     else:
         output.print_backtest(summary, cfg)
 

@@ -95,8 +95,17 @@ def _jsonable(v: object) -> object:
     return v
 
 
-def backtest_json(summary: pd.DataFrame, cfg: BacktestConfig, weather_mode: str) -> str:
-    """The `crossings backtest --json` object (the CLI contract: keys in JSON_METRICS)."""
+def backtest_json(
+    summary: pd.DataFrame,
+    cfg: BacktestConfig,
+    weather_mode: str,
+    calibration: dict[str, Any] | None = None,
+) -> str:
+    """The `crossings backtest --json` object (the CLI contract: keys in JSON_METRICS).
+
+    With `calibration` (`BacktestResult.calibration()`), adds the key ``calibration``:
+    ``pit_histograms``, ``reliability``, ``intervals`` and ``weekly_total_coverage``, each a
+    list of per-model records (see `forecasting.evaluation.calibration`)."""
     from forecasting.evaluation.backtest import JSON_METRICS
 
     payload: dict[str, Any] = {
@@ -109,6 +118,8 @@ def backtest_json(summary: pd.DataFrame, cfg: BacktestConfig, weather_mode: str)
         "weather_mode": weather_mode,
         "weather_draws": cfg.draws(weather_mode),
     }
+    if calibration is not None:
+        payload["calibration"] = calibration
     return json.dumps(payload)
 
 

@@ -36,6 +36,7 @@ from forecasting.contract import (
 )
 from forecasting.errors import InputError
 from forecasting.evaluation import metrics
+from forecasting.evaluation.calibration import calibration_report, weekly_total_scores
 from forecasting.evaluation.issued import check_issued
 from forecasting.forecast import Forecast
 from forecasting.issuing import IssueSpec, issue_forecast
@@ -112,6 +113,11 @@ class BacktestResult:
         agg = metrics.aggregate_scores(self.rows, list(by))
         fit = self.fits.groupby("model")["fit_seconds"].median().rename("fit_seconds_median")
         return agg.merge(fit, left_on="model", right_index=True, how="left")
+
+    def calibration(self) -> dict[str, list[dict[str, Any]]]:
+        """The calibration report (`forecasting.evaluation.calibration`): PIT histograms
+        overall and on crossing days, P(any) reliability, bands and weekly totals."""
+        return calibration_report(self.rows, self.config.levels_pct)
 
     def pit_histograms(self, bins: int = 10) -> pd.DataFrame:
         """PIT histogram counts per model and weather mode."""
@@ -277,11 +283,14 @@ def _scored(
     fc: Forecast, spec: IssueSpec, actuals: np.ndarray, scale: float, cfg: BacktestConfig
 ) -> pd.DataFrame:
     """One forecast's rows: its summary, its scores and the actuals, one row per lead."""
-    scores = metrics.score_forecasts(
-        fc.samples.T, actuals, scale, cfg.levels_pct, rng=spec.streams.pit(fc.model)
-    )
+    rng = spec.streams.pit(fc.model)
+    scores = metrics.score_forecasts(fc.samples.T, actuals, scale, cfg.levels_pct, rng=rng)
     summary = fc.to_frame(cfg.levels_pct).drop(columns=["model", "date"])
     frame = pd.concat([summary.reset_index(drop=True), scores], axis=1)
+    # The horizon total from the paths (the same value on every lead's row): only paths give
+    # a coherent weekly total, so the backtest keeps what its calibration needs here.
+    for key, value in weekly_total_scores(fc.samples, actuals, rng).items():
+        frame[key] = value
     frame.insert(0, "date", fc.dates)
     frame.insert(0, "lead", np.arange(1, cfg.horizon + 1))
     frame.insert(0, "weather_draw", spec.draw)

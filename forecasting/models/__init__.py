@@ -16,6 +16,7 @@ REGISTRY: dict[str, tuple[str, str]] = {
     "prophet_weather": ("forecasting.models.prophet_models", "WeatherProphet"),
     "sarimax": ("forecasting.models.sarimax", "WeatherSarimax"),
     "hurdle": ("forecasting.models.hurdle", "Hurdle"),
+    "ensemble": ("forecasting.models.ensemble", "StackedEnsemble"),
 }
 
 

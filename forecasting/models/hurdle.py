@@ -16,12 +16,16 @@ import pandas as pd
 
 from forecasting import features, schema
 from forecasting.errors import ConfigError
+from forecasting.models._train_weather import decay_weights, weather_as_served
 from forecasting.models.base import Model
 from forecasting.weather.paths import FutureWeather
 
 log = logging.getLogger(__name__)
 
 COUNT_FAMILIES = ("lognormal", "negbin")
+# Train as served (benchmarks/CALIBRATION.md): fit on the training weather seen through the
+# forecast error model at these lead days, one copy each. () fits on the observed weather.
+TRAIN_LEADS: tuple[int, ...] = (1, 2, 3, 4, 5, 6, 7)
 
 
 def _design(doy: np.ndarray, weather: np.ndarray, state: np.ndarray, harmonics: int) -> np.ndarray:
@@ -40,6 +44,10 @@ class Hurdle(Model):
     weather_inputs = features.CORE_WEATHER
     weather_paths = True
     supports_conditioning = True
+    # Hyperparameters added after models were first saved: a model pickled before them
+    # reads these class values, which are the behaviour it was fitted with.
+    train_leads: tuple[int, ...] = ()
+    half_life_days: float | None = None
 
     def __init__(
         self,
@@ -49,6 +57,8 @@ class Hurdle(Model):
         ridge: float = 1.0,
         parameter_uncertainty: bool = True,
         count_family: str = "negbin",
+        train_leads: tuple[int, ...] = TRAIN_LEADS,
+        half_life_days: float | None = None,
     ) -> None:
         self.target = target
         self.history_days = history_days
@@ -56,6 +66,8 @@ class Hurdle(Model):
         self.ridge = ridge
         self.parameter_uncertainty = parameter_uncertainty
         self.count_family = count_family
+        self.train_leads = tuple(int(x) for x in train_leads)
+        self.half_life_days = half_life_days
 
     def _fit(self, history: pd.DataFrame, weather: pd.DataFrame | None) -> None:
         import statsmodels.api as sm
@@ -74,27 +86,24 @@ class Hurdle(Model):
         prev = w["wind_mean_ms"].shift(1)
         keep = dates.isin(w.index[1:]) & (np.arange(len(dates)) >= len(dates) - self.history_days)
         d = dates[keep]
-        wx = {c: w.loc[d, c].to_numpy() for c in features.CORE_WEATHER}
-        X = _design(
-            d.dayofyear.to_numpy(),
-            features.weather_terms(wx, prev.loc[d].to_numpy()),
-            state[keep],
-            self.harmonics,
-        )
-        y = y_all[keep]
+        X, copies = self._training_design(d, w, prev, state[keep])
+        y = np.tile(y_all[keep], copies)
+        weights = np.tile(decay_weights(int(keep.sum()), self.half_life_days), copies)
         any_ = (y > 0).astype(float)
         # Standardise non-constant columns so one ridge penalty suits all of them.
         self.mu_ = X[:, 1:].mean(axis=0)
         self.sd_ = X[:, 1:].std(axis=0) + 1e-9
         Xs = self._scale(X)
-        alpha = np.r_[0.0, np.full(X.shape[1] - 1, self.ridge / len(y))]
+        # ridge / (fitted days): the same penalty per day of data however many copies.
+        alpha = np.r_[0.0, np.full(X.shape[1] - 1, self.ridge / (len(y) / copies))]
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            logit = sm.GLM(any_, Xs, family=sm.families.Binomial()).fit_regularized(
-                alpha=alpha, L1_wt=0.0
-            )
+            logit = sm.GLM(
+                any_, Xs, family=sm.families.Binomial(), freq_weights=weights
+            ).fit_regularized(alpha=alpha, L1_wt=0.0)
             self.beta_ = np.asarray(logit.params)
-            self.beta_cov_ = self._logit_cov(Xs, self.beta_, alpha * len(y))
+            # The copies are one set of days: their information counts once.
+            self.beta_cov_ = copies * self._logit_cov(Xs, self.beta_, alpha * len(y), weights)
             pos = y > 0
             if self.count_family == "negbin":
                 nb = sm.NegativeBinomial(y[pos] - 1.0, Xs[pos]).fit(
@@ -102,11 +111,11 @@ class Hurdle(Model):
                 )
                 params = np.asarray(nb.params)
                 self.gamma_, self.dispersion_ = params[:-1], float(params[-1])
-                cov = np.asarray(nb.cov_params())[:-1, :-1]
+                cov = copies * np.asarray(nb.cov_params())[:-1, :-1]
             else:
                 ols = sm.OLS(np.log(y[pos]), Xs[pos]).fit()
                 self.gamma_, self.dispersion_ = np.asarray(ols.params), float(np.sqrt(ols.scale))
-                cov = np.asarray(ols.cov_params())
+                cov = copies * np.asarray(ols.cov_params())
         self.gamma_cov_ = cov if np.all(np.isfinite(cov)) else np.zeros_like(cov)
         self.history_tail_ = y_all[-features.SIZE_WINDOW :]
         self.last_wind_ = (
@@ -123,10 +132,39 @@ class Hurdle(Model):
         self.history_tail_ = history[self.target].to_numpy(dtype=float)[-features.SIZE_WINDOW :]
         self.last_wind_ = float(w.loc[:last, "wind_mean_ms"].iloc[-1])
 
+    def _training_design(
+        self, d: pd.DatetimeIndex, w: pd.DataFrame, prev: pd.Series, state: np.ndarray
+    ) -> tuple[np.ndarray, int]:
+        """The design over the fitted days `d`, stacked once per training lead (the weather
+        as a forecast issued that far ahead had it), or once on the observed weather."""
+        cols = features.CORE_WEATHER
+        observed = w.loc[d, list(cols)].to_numpy(dtype=float)
+        prev_obs = prev.loc[d].to_numpy()
+        leads = tuple(self.train_leads)
+        views = weather_as_served(observed, cols, leads) if leads else observed[None]
+        wind = cols.index("wind_mean_ms")
+        blocks = []
+        for view in views:
+            # Yesterday's wind as that forecast had it (the first day's from the record).
+            lagged = np.r_[prev_obs[:1], view[:-1, wind]] if leads else prev_obs
+            wx = {c: view[:, i] for i, c in enumerate(cols)}
+            blocks.append(
+                _design(
+                    d.dayofyear.to_numpy(),
+                    features.weather_terms(wx, lagged),
+                    state,
+                    self.harmonics,
+                )
+            )
+        return np.concatenate(blocks), len(views)
+
     @staticmethod
-    def _logit_cov(X: np.ndarray, beta: np.ndarray, penalty: np.ndarray) -> np.ndarray:
+    def _logit_cov(
+        X: np.ndarray, beta: np.ndarray, penalty: np.ndarray, weights: np.ndarray | None = None
+    ) -> np.ndarray:
         p = 1.0 / (1.0 + np.exp(-X @ beta))
-        info = (X * (p * (1 - p))[:, None]).T @ X + np.diag(penalty)
+        v = p * (1 - p) * (1.0 if weights is None else weights)
+        info = (X * v[:, None]).T @ X + np.diag(penalty)
         return np.linalg.pinv(info)
 
     def _scale(self, X: np.ndarray) -> np.ndarray:

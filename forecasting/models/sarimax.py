@@ -25,6 +25,9 @@ from forecasting.weather.paths import FutureWeather
 # L-BFGS iterations for one fit: enough to converge on ~2 years of daily data (about 30
 # iterations) in well under a second; a fit that stops early still gives usable estimates.
 MAX_ITER: Final = 50
+# Days re-filtered when the model takes its state from newer data: ARMA(1, 1) state forgets
+# its start within weeks, so a season's tail gives the same state as the whole history.
+CONDITION_DAYS: Final = 120
 
 
 class WeatherSarimax(Model):
@@ -52,6 +55,8 @@ class WeatherSarimax(Model):
     weather_inputs = WEATHER_INPUTS
     weather_paths = False
     nonnegative_integer = True
+    # Takes its state by re-filtering the newest days with the fitted parameters.
+    supports_conditioning = True
 
     def __init__(
         self,
@@ -97,7 +102,13 @@ class WeatherSarimax(Model):
             # No parameter covariance: it is not used and costs extra likelihood evaluations.
             self.result_ = model.fit(disp=False, maxiter=MAX_ITER, cov_type="none")
         self.cap_ = count_cap(target)
-        zero = np.zeros((MAX_SIMULATED_DAYS, x.shape[1]))
+        self._forecast_state(self.result_)
+
+    def _forecast_state(self, result: Any) -> None:
+        """The zero-exog mean path, the exog coefficients and the forecast-error factor of a
+        filtered result (everything `_predict` needs)."""
+        self.result_ = result
+        zero = np.zeros((MAX_SIMULATED_DAYS, len(self.x_mean_)))
         self.mean0_ = np.asarray(
             self.result_.get_forecast(MAX_SIMULATED_DAYS, exog=zero).predicted_mean
         )
@@ -105,6 +116,17 @@ class WeatherSarimax(Model):
         params = np.asarray(self.result_.params, dtype=float)
         self.beta_ = params[[names.index(n) for n in self.result_.model.exog_names]]
         self.chol_ = _psd_factor(forecast_error_cov(self.result_, MAX_SIMULATED_DAYS))
+
+    def _condition(self, history: pd.DataFrame, weather: pd.DataFrame | None) -> None:
+        """Re-filter the last `CONDITION_DAYS` days with the fitted parameters (no refit)."""
+        assert weather is not None
+        hist = history.iloc[-CONDITION_DAYS:].reset_index(drop=True)
+        regs, self.last_wind_ = historical_regressors(hist[schema.DATE], weather)
+        x = (self._design(regs, hist[schema.DATE]) - self.x_mean_) / self.x_scale_
+        endog = np.log1p(hist[self.target].to_numpy(dtype=float))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            self._forecast_state(self.result_.apply(endog, exog=x))
 
     def future_exog(self, dates: pd.DatetimeIndex, weather: FutureWeather) -> np.ndarray:
         """Standardised exog for the forecast days from one weather path."""

@@ -36,6 +36,7 @@ from forecasting.tracking.registry import (
     set_version_tags,
 )
 from forecasting.tracking.runs import (
+    load_run_table,
     log_artifact,
     log_dict,
     log_figure,
@@ -83,6 +84,7 @@ __all__ = [
     "get_version_by_alias",
     "is_local",
     "load_local_model",
+    "load_run_table",
     "log_artifact",
     "log_dict",
     "log_figure",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 import time
 from collections.abc import Iterator, Mapping
@@ -17,6 +18,8 @@ from mlflow.models import infer_signature
 from mlflow.pyfunc.model import PythonModel
 
 from forecasting.tracking.store import client, param_value
+
+log = logging.getLogger(__name__)
 
 _BATCH_PARAMS = 100
 _BATCH_METRICS = 1000
@@ -114,6 +117,25 @@ def log_table(frame: pd.DataFrame, artifact_file: str, tmp_dir: Path) -> None:
         frame.to_parquet(path, index=False)
     parent = str(Path(artifact_file).parent)
     log_artifact(path, None if parent == "." else parent)
+
+
+def load_run_table(run_id: str, artifact_file: str) -> pd.DataFrame | None:
+    """A Parquet (or CSV) table logged on a run, or None if it cannot be read."""
+    import tempfile
+
+    from mlflow.exceptions import MlflowException
+
+    with tempfile.TemporaryDirectory(prefix="crossings-table-") as tmp:
+        try:
+            local = mlflow.artifacts.download_artifacts(
+                run_id=run_id, artifact_path=artifact_file, dst_path=tmp
+            )
+        except (MlflowException, OSError) as exc:
+            log.warning("cannot read %s of run %s: %s", artifact_file, run_id, exc)
+            return None
+        if local.endswith(".csv"):
+            return pd.read_csv(local)
+        return pd.read_parquet(local)
 
 
 def log_pyfunc_model(

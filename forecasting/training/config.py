@@ -104,6 +104,8 @@ class GateSpec(_Strict):
     metric: GateMetric = "crps"
     weather_mode: WeatherMode = "forecast"
     min_improvement: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.005
+    # The paired test's level: promote only when the gain over origins is this significant.
+    significance: Annotated[float, Field(gt=0.0, le=1.0)] = 0.05
 
 
 class RegistrySpec(_Strict):

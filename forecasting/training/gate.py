@@ -1,6 +1,12 @@
 """The champion gate: score a target's winner against the current champion on the same
 backtest window and data, register it and tag the version, then move an alias
-(``champion`` if it wins by the margin, otherwise ``challenger``)."""
+(``champion`` if it wins by the margin and a paired test over origins finds the gain
+significant, otherwise ``challenger``).
+
+The paired test (`forecasting.training.paired`) compares both models' per-origin scores:
+the challenger's come from this job's backtest rows, the champion's from the same rows (same
+model and hyperparameters), from its run's logged backtest rows (same gate key), or from
+re-running it through this backtest."""
 
 from __future__ import annotations
 
@@ -19,6 +25,7 @@ from forecasting import tracking
 from forecasting.contract import CHALLENGER_ALIAS, CHAMPION_ALIAS
 from forecasting.errors import ConfigError
 from forecasting.evaluation.backtest import BacktestConfig, run_backtest
+from forecasting.training.paired import PairedTest, diebold_mariano, origin_scores
 from forecasting.training.plan import GatePolicy
 from forecasting.training.provenance import Provenance, TrainingData, full_params
 from forecasting.training.results import GateDecision, ModelRun, ProgressFn
@@ -63,6 +70,14 @@ class Candidate:
     run: ModelRun
     model_uri: str  # the pyfunc logged on the run
     trained_at: str
+    rows: pd.DataFrame | None = None  # this job's backtest rows (all models), for the test
+
+    def origin_scores(self, model: str, gate: GatePolicy) -> pd.Series | None:
+        """`model`'s per-origin gate score in this job's backtest, if it has rows."""
+        if self.rows is None:
+            return None
+        scores = origin_scores(self.rows, model, gate.weather_mode, gate.metric)
+        return scores if len(scores) else None
 
 
 @dataclass(frozen=True)
@@ -81,22 +96,37 @@ class _Verdict:
     reevaluated: bool
     promote: bool
     reason: str
+    test: PairedTest | None = None
 
     @property
     def alias(self) -> str:
         return CHAMPION_ALIAS if self.promote else CHALLENGER_ALIAS
 
 
-def decide(gate: GatePolicy, challenger: float, champion: float | None) -> tuple[bool, str]:
-    """Whether the challenger's score beats the champion's by the policy's margin, and why."""
+def decide(
+    gate: GatePolicy, challenger: float, champion: float | None, test: PairedTest | None = None
+) -> tuple[bool, str]:
+    """Whether the challenger's score beats the champion's by the policy's margin and, given
+    a paired `test`, significantly at the policy's level; and why. Without a test (no
+    per-origin scores to pair) the margin alone decides, and the reason says so."""
     if champion is None or not np.isfinite(champion):
         return True, "no comparable champion"
     margin = gate.min_improvement * abs(champion)
-    verb = "beats" if challenger < champion - margin else "does not beat"
-    return challenger < champion - margin, (
+    beats = challenger < champion - margin
+    verb = "beats" if beats else "does not beat"
+    reason = (
         f"{gate.metric} {challenger:.4g} {verb} the champion's {champion:.4g} "
         f"by more than {gate.min_improvement:.1%}"
     )
+    if test is None:
+        return beats, f"{reason}; no paired test (no per-origin scores)"
+    significant = test.p_value < gate.significance
+    word = "significant" if significant else "not significant"
+    reason = (
+        f"{reason}; paired test over {test.n_origins} origins p = {test.p_value:.3g}, "
+        f"{word} at {gate.significance:g}"
+    )
+    return beats and significant, reason
 
 
 def champion_score(
@@ -112,24 +142,54 @@ def champion_score(
     name and hyperparameters through this backtest (or reuses this job's score for the
     same model and hyperparameters). Returns (score or None, re-evaluated?, note).
     """
+    score, reevaluated, note, _ = champion_scores(c, champion, gate, data, progress)
+    return score, reevaluated, note
+
+
+def _recorded_origin_scores(champion: tracking.VersionInfo, gate: GatePolicy) -> pd.Series | None:
+    """The champion's per-origin scores from its run's logged backtest rows, if readable."""
+    run_id, name = champion.tags.get("run_id"), champion.tags.get("model_name")
+    if not run_id or not name:
+        return None
+    rows = tracking.load_run_table(run_id, "backtest/forecasts.parquet")
+    if rows is None or gate.metric not in rows:
+        return None
+    scores = origin_scores(rows, name, gate.weather_mode, gate.metric)
+    return scores if len(scores) else None
+
+
+def champion_scores(
+    c: Candidate,
+    champion: tracking.VersionInfo,
+    gate: GatePolicy,
+    data: TrainingData,
+    progress: ProgressFn | None,
+) -> tuple[float | None, bool, str, pd.Series | None]:
+    """As `champion_score`, plus the champion's per-origin scores for the paired test. A
+    recorded score is reused only with its per-origin scores (its run's backtest rows);
+    without them the champion is re-run through this backtest."""
     tags, bt = champion.tags, c.backtest
     if tags.get("gate.key") == c.key and as_float(tags.get("gate.score")) is not None:
-        return float(tags["gate.score"]), False, "recorded score, same window and data"
+        per_origin = _recorded_origin_scores(champion, gate)
+        if per_origin is not None or c.rows is None:
+            note = "recorded score, same window and data"
+            return float(tags["gate.score"]), False, note, per_origin
     name = tags.get("model_name")
     try:
         params = json.loads(tags.get("model_params", "{}"))
     except ValueError:
         params = None
     if not name or not isinstance(params, dict):
-        return None, False, "the champion has no model_name/model_params tags"
+        return None, False, "the champion has no model_name/model_params tags", None
     try:
         champion_full = full_params(name, bt.target, params)
     except ConfigError as exc:
-        return None, False, f"the champion's model cannot be rebuilt ({exc})"
+        return None, False, f"the champion's model cannot be rebuilt ({exc})", None
     for cand in bt.models:
         if cand == name and full_params(cand, bt.target, bt.model_params[cand]) == champion_full:
             score = gate.score(c.summary, cand)
-            return score, True, "same model and hyperparameters in this backtest"
+            note = "same model and hyperparameters in this backtest"
+            return score, True, note, c.origin_scores(cand, gate)
     log.info("re-evaluating champion %s v%s on this window", name, champion.version)
     rebuilt = dataclasses.replace(
         bt, models=[name], weather_modes=(gate.weather_mode,), model_params={name: params}
@@ -140,7 +200,8 @@ def champion_score(
             progress(f"{bt.target}: re-evaluating champion", done, total)
 
     res = run_backtest(data.arrivals, data.weather, rebuilt, progress=advance)
-    return gate.score(res.summary(), name), True, "re-run through this backtest"
+    per_origin = origin_scores(res.rows, name, gate.weather_mode, gate.metric)
+    return gate.score(res.summary(), name), True, "re-run through this backtest", per_origin
 
 
 def _judge(
@@ -150,15 +211,20 @@ def _judge(
     score: float | None = None
     reevaluated = False
     note = "no champion yet"
+    test: PairedTest | None = None
     if champion is not None:
-        score, reevaluated, note = champion_score(c, champion, gate, data, progress)
-    promote, reason = decide(gate, c.run.gate_score, score)
+        score, reevaluated, note, theirs = champion_scores(c, champion, gate, data, progress)
+        ours = c.origin_scores(c.run.model, gate)
+        if ours is not None and theirs is not None and score is not None:
+            bt = c.backtest
+            test = diebold_mariano(ours, theirs, bt.horizon, bt.step)
+    promote, reason = decide(gate, c.run.gate_score, score, test)
     if champion is None:
         reason = "first champion"
     elif score is None:
         reason = f"{reason}: {note}"
     version = champion.version if champion is not None else None
-    return _Verdict(version, score, reevaluated, promote, reason)
+    return _Verdict(version, score, reevaluated, promote, reason, test)
 
 
 def register(
@@ -191,6 +257,8 @@ def register(
             "gate.champion_version": v.champion_version or "",
             "gate.champion_score": "" if v.champion_score is None else repr(v.champion_score),
             "gate.champion_reevaluated": str(v.reevaluated).lower(),
+            "gate.p_value": "" if v.test is None else f"{v.test.p_value:.4g}",
+            "gate.significance": f"{gate.significance:g}",
         },
     )
     record = {
@@ -205,6 +273,9 @@ def register(
         "run_id": run.run_id,
         "config_name": provenance.config_name,
         "reason": v.reason,
+        "p_value": None if v.test is None else v.test.p_value,
+        "significance": gate.significance,
+        "paired_test": None if v.test is None else dataclasses.asdict(v.test),
     }
     decision = GateDecision(
         registered_name=name,
@@ -216,6 +287,7 @@ def register(
         champion_score=v.champion_score,
         champion_reevaluated=v.reevaluated,
         reason=v.reason,
+        p_value=None if v.test is None else v.test.p_value,
     )
     return Registered(c, decision, record)
 
@@ -251,6 +323,7 @@ __all__ = [
     "Registered",
     "alias_move",
     "champion_score",
+    "champion_scores",
     "decide",
     "gate_key",
     "mark_trained",

@@ -204,6 +204,7 @@ def _train_target(
                 run=logged.run,
                 model_uri=logged.model_uri,
                 trained_at=logged.trained_at,
+                rows=bt_result.rows,
             )
     tracking.log_metrics({f"{target}/winner_{ctx.gate.metric}": finite[winner]})
     tracking.set_tags({f"winner.{target}": winner})
@@ -231,6 +232,13 @@ def _gate_and_promote(
         result.targets[r.candidate.backtest.target].decision = r.decision
         if progress:
             progress(f"{r.candidate.backtest.target}: gate and register", 1, 1)
+    tracking.log_metrics(
+        {
+            f"{r.candidate.backtest.target}/gate_p_value": r.decision.p_value
+            for r in registered
+            if r.decision.p_value is not None
+        }
+    )
     tracking.set_tags(
         {
             f"registered.{r.candidate.backtest.target}": (

@@ -23,6 +23,7 @@ class GatePolicy:
     metric: str
     weather_mode: str
     min_improvement: float
+    significance: float = 0.05  # the paired test's level (`forecasting.training.paired`)
 
     def score(self, summary: pd.DataFrame, model: str) -> float:
         """`model`'s gate score in a backtest summary (NaN if it has none)."""
@@ -77,7 +78,9 @@ def resolve(cfg: ExperimentConfig, data: TrainingData, commit: str) -> JobPlan:
         )
         for t in cfg.targets
     )
-    gate = GatePolicy(cfg.gate.metric, cfg.gate.weather_mode, cfg.gate.min_improvement)
+    gate = GatePolicy(
+        cfg.gate.metric, cfg.gate.weather_mode, cfg.gate.min_improvement, cfg.gate.significance
+    )
     provenance = Provenance.build(
         data,
         targets[0].backtest,

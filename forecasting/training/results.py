@@ -36,6 +36,7 @@ class GateDecision:
     champion_score: float | None
     champion_reevaluated: bool
     reason: str
+    p_value: float | None = None  # the paired test's (None: no champion or no test)
 
 
 @dataclass

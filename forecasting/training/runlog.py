@@ -108,6 +108,29 @@ def _lead_metric_rows(rows: pd.DataFrame) -> list[tuple[str, float, int]]:
     return out
 
 
+def skill_metric_rows(
+    all_rows: pd.DataFrame, model: str, baseline: str = "climatology"
+) -> list[tuple[str, float, int]]:
+    """CRPS skill against `baseline` on the same forecasts (origin, weather mode, draw,
+    lead), 1 − CRPS/CRPS_baseline: ``<mode>/crps_skill`` overall (step 0) and
+    ``<mode>/by_lead/crps_skill`` per lead (step = lead). Empty without the baseline."""
+    keys = ["origin", "weather_mode", "weather_draw", "lead"]
+    ours = all_rows.loc[all_rows["model"] == model, [*keys, "crps"]]
+    base = all_rows.loc[all_rows["model"] == baseline, [*keys, "crps"]]
+    if ours.empty or base.empty:
+        return []
+    both = ours.merge(base, on=keys, suffixes=("", "_base"))
+    out: list[tuple[str, float, int]] = []
+    for mode, g in both.groupby("weather_mode", sort=True):
+        if (v := as_float(1 - g["crps"].mean() / g["crps_base"].mean())) is not None:
+            out.append((f"{mode}/crps_skill", v, 0))
+        by_lead = g.groupby("lead")[["crps", "crps_base"]].mean()
+        for lead, row in by_lead.iterrows():
+            if (v := as_float(1 - row["crps"] / row["crps_base"])) is not None:
+                out.append((f"{mode}/by_lead/crps_skill", v, int(lead)))
+    return out
+
+
 def log_summary_table(summaries: list[pd.DataFrame], tmp: Path) -> None:
     """Every target's backtest summary as one CSV on the parent run."""
     table = pd.concat(summaries, ignore_index=True)
@@ -141,6 +164,7 @@ def log_model_run(
             fit_seconds_median=float(fits.median()),
         )
         _log_scores(ctx, run, rows, fits)
+        tracking.log_metric_rows(skill_metric_rows(result.rows, name))
         _log_backtest(ctx, run, rows)
         model, frame, history = _refit_and_forecast(ctx, run, configured)
         if winner and ctx.register:
@@ -245,5 +269,6 @@ __all__ = [
     "as_float",
     "log_model_run",
     "log_summary_table",
+    "skill_metric_rows",
     "summary_metrics",
 ]

@@ -11,7 +11,7 @@ or input, 3 locked, 4 MLflow). Keys:
 - ``window``: the backtest's origins, last scored day, what limited it and why;
 - ``weather_lag``: days the weather trails the arrivals and the warning, if any;
 - ``targets``: per target the winner and the gate decision (versions, alias, scores,
-  ``p_value``: always null until the gate runs a paired test, issue 9);
+  ``p_value``: the gate's paired test over origins, null without a champion to pair with);
 - ``promoted``, ``run_id``, ``config``, ``elapsed_s``.
 """
 
@@ -55,7 +55,7 @@ def _target(tr: TargetResult, metric: str, mode: str) -> dict[str, Any]:
             "champion_version": d.champion_version,
             "champion_score": _num(d.champion_score),
             "champion_reevaluated": d.champion_reevaluated,
-            "p_value": None,  # the paired test in the gate is issue 9
+            "p_value": _num(d.p_value),  # the gate's paired test (None: none was run)
             "reason": d.reason,
         }
     return out

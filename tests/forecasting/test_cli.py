@@ -108,7 +108,10 @@ def test_weather_draws_flag(files, tmp_path: Path) -> None:  # type: ignore[no-u
     ("extra", "message"),
     [
         (["--models", ","], "--models needs at least one model name"),
-        (["--models", "hurdle,nope"], "unknown model 'nope'; known models: climatology, hurdle"),
+        (
+            ["--models", "hurdle,nope"],
+            "unknown model 'nope'; known models: climatology, ensemble, hurdle",
+        ),
         (["--start", "2022-13-45"], "--start '2022-13-45' is not a date; use YYYY-MM-DD"),
         (["--end", "xx"], "--end 'xx' is not a date; use YYYY-MM-DD"),
         (

@@ -162,3 +162,28 @@ def test_future_weather_frame_round_trip(series) -> None:  # type: ignore[no-unt
     fw = FutureWeather.from_frame(weather.iloc[:5], source="request")
     assert fw.path_frame(0)["wind_mean_ms"].tolist() == weather["wind_mean_ms"].iloc[:5].tolist()
     assert fw.sources == ("request",) * 5
+
+
+def test_backtest_keeps_weekly_totals_and_reports_calibration(series) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    from forecasting.cli_output import backtest_json
+
+    cfg = _cfg(models=["hurdle", "climatology"], weather_modes=["forecast"])
+    res = run_backtest(*series, cfg)
+    one = res.rows.loc[(res.rows["model"] == "hurdle") & (res.rows["weather_draw"] == 0)]
+    first = one.loc[one["origin"] == one["origin"].min()]
+    # The horizon total: the same on every lead row, summed from the actuals.
+    assert first["total_actual"].nunique() == 1
+    assert first["total_actual"].iloc[0] == first["actual"].sum()
+    assert first["total_pit"].between(0, 1).all()
+    report = res.calibration()
+    assert {r["model"] for r in report["weekly_total_coverage"]} == {"hurdle", "climatology"}
+    payload = json.loads(backtest_json(res.summary().set_index("model"), cfg, "forecast", report))
+    assert set(payload) >= {"models", "origins", "horizon", "target", "calibration"}
+    assert set(payload["calibration"]) == {
+        "pit_histograms",
+        "reliability",
+        "intervals",
+        "weekly_total_coverage",
+    }

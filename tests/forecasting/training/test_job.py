@@ -106,6 +106,14 @@ def test_better_model_is_promoted_and_history_recorded(life: Lifecycle) -> None:
     assert last["new_metric"] == pytest.approx(d.challenger_score)
     assert last["metric"] == "crps" and last["weather_mode"] == "forecast"
     assert pd.Timestamp(last["time"]) <= pd.Timestamp.now(tz="UTC")
+    # The paired test needs ≥ 3 shared origins; this small window may have fewer, and then
+    # the record says so (the test itself is covered in test_paired.py).
+    assert "p_value" in last and last["significance"] == 0.05
+    version = MlflowClient(life.uri, life.uri).get_model_version(NAME, "2")
+    if d.p_value is None:
+        assert "no paired test" in d.reason and version.tags["gate.p_value"] == ""
+    else:
+        assert float(version.tags["gate.p_value"]) == pytest.approx(d.p_value, rel=1e-3)
 
 
 def test_unchanged_data_promotes_nothing(life: Lifecycle) -> None:

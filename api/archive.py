@@ -1,7 +1,10 @@
 """The forecast archive: every issued forecast with its model version and inputs (SQLAlchemy 2).
 
 SQLite by default; PostgreSQL when the URL says so (``postgresql://`` uses psycopg 3). Writes
-go through a queue to one background thread, in batches, so the request path only enqueues.
+go through a durable local outbox (api/outbox.py) that a background replayer drains into the
+database, in batches and idempotently, so an issued forecast is archived exactly once whatever
+fails, and the request path never waits on the database. Every database wait is bounded
+(statement, lock, connect and pool-checkout timeouts).
 Forecasts are stored twice over: one row per forecast (inputs and the full response) and one
 row per forecast day (indexed by target and date), which is what verification reads.
 """
@@ -9,8 +12,8 @@ row per forecast day (indexed by target and date), which is what verification re
 from __future__ import annotations
 
 import logging
-import queue
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Final
@@ -35,6 +38,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SQLAlchemyError
+
+from api.outbox import MEMORY, Outbox
 
 log = logging.getLogger(__name__)
 
@@ -117,11 +122,24 @@ def engine_url(url: str) -> str:
     return u.render_as_string(hide_password=False)
 
 
-def make_engine(url: str) -> Engine:
-    """An engine for the archive URL; SQLite gets WAL and cross-thread connections."""
+def make_engine(
+    url: str,
+    *,
+    statement_timeout: float = 5.0,
+    pool_timeout: float = 2.0,
+    connect_timeout: float = 3.0,
+) -> Engine:
+    """An engine for the archive URL with a bound on every wait: a connection's checkout from
+    the pool (`pool_timeout`), its opening (`connect_timeout`) and each statement, lock
+    waits included (`statement_timeout`, seconds). SQLite gets WAL and cross-thread
+    connections, and waits at most `statement_timeout` on a locked database."""
     full = engine_url(url)
     if full.startswith("sqlite"):
-        engine = create_engine(full, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(
+            full,
+            connect_args={"check_same_thread": False, "timeout": statement_timeout},
+            pool_timeout=pool_timeout,
+        )
 
         @event.listens_for(engine, "connect")
         def _pragmas(conn: Any, _record: Any) -> None:
@@ -133,10 +151,28 @@ def make_engine(url: str) -> Engine:
             cur.close()
 
         return engine
-    return create_engine(full, pool_pre_ping=True, pool_size=2, max_overflow=2)
+    ms = max(1, int(statement_timeout * 1000))
+    return create_engine(
+        full,
+        pool_pre_ping=True,
+        pool_size=2,
+        max_overflow=2,
+        pool_timeout=pool_timeout,
+        connect_args={
+            "connect_timeout": max(1, round(connect_timeout)),
+            "options": f"-c statement_timeout={ms} -c lock_timeout={ms}",
+        },
+    )
 
 
-_STOP: Final = object()
+def default_outbox(url: str) -> str:
+    """Where the outbox lives unless configured: beside a SQLite archive file, in memory for
+    an in-memory archive, else `forecast_outbox.db` in the working directory."""
+    u = make_url(engine_url(url))
+    if u.drivername.startswith("sqlite"):
+        db = u.database or ""
+        return MEMORY if db in ("", MEMORY) else f"{db}.outbox"
+    return "forecast_outbox.db"
 
 
 class ArchiveUnavailable(RuntimeError):
@@ -144,91 +180,191 @@ class ArchiveUnavailable(RuntimeError):
 
 
 class ForecastArchive:
-    """Archive writer (background thread) and reader."""
+    """Archive writer and reader.
 
-    def __init__(self, url: str, *, batch: int = 200) -> None:
+    `submit` journals a forecast in the durable local outbox (api/outbox.py) and returns; the
+    replayer thread drains the outbox into the database in batches, idempotently (a forecast
+    id already archived is skipped), and keeps what it could not write for later, backing off
+    while the database is down. The server therefore starts, serves and archives (later) with
+    the database down; `degraded` says so and `pending` counts the outbox.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        batch: int = 200,
+        outbox: str | None = None,
+        statement_timeout: float = 5.0,
+        pool_timeout: float = 2.0,
+        max_backoff: float = 5.0,
+    ) -> None:
         self.url = url
-        self.engine = make_engine(url)
+        self.engine = make_engine(
+            url, statement_timeout=statement_timeout, pool_timeout=pool_timeout
+        )
         self.batch = batch
-        self.failures = 0
+        self.max_backoff = max_backoff
+        self.outbox = Outbox(outbox or default_outbox(url))
+        self.failures = 0  # forecasts that could not even be journalled
+        self.write_errors = 0  # failed attempts to write to the database
         self.written = 0
-        self._queue: queue.Queue[Any] = queue.Queue(maxsize=10_000)
+        self.last_error: str | None = None
+        self._schema_ready = False
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._progress = threading.Condition()
+        self._attempts = 0
         self._thread: threading.Thread | None = None
+
+    @property
+    def degraded(self) -> bool:
+        """True while the archive database did not take the last write (or the schema)."""
+        return self.last_error is not None
+
+    @property
+    def pending(self) -> int:
+        """Forecasts in the outbox, waiting to be archived."""
+        return self.outbox.depth
 
     def create_schema(self) -> None:
         """Create the tables if they do not exist."""
         metadata.create_all(self.engine)
+        self._schema_ready = True
 
     def start(self) -> None:
-        """Create the schema and start the writer thread."""
-        self.create_schema()
-        self._thread = threading.Thread(target=self._run, name="archive-writer", daemon=True)
+        """Create the schema if the database answers, and start the replayer (which drains
+        what an earlier run left in the outbox). Never fails on a database that is down."""
+        self.outbox.open()
+        try:
+            self.create_schema()
+        except SQLAlchemyError as exc:
+            self._failed(exc)
+            log.warning("archive database unavailable at start; forecasts wait in the outbox")
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="archive-replayer", daemon=True)
         self._thread.start()
 
     def submit(self, record: ArchiveRecord) -> None:
-        """Queue a record for writing (never blocks the caller; drops with a log if full)."""
-        if self._thread is None:
-            self.write([record])
-            return
+        """Journal a record durably (before the answer is sent) and wake the replayer."""
+        fid = record.forecast["forecast_id"]
+        payload = {"forecast": record.forecast, "days": record.days, "quantiles": record.quantiles}
         try:
-            self._queue.put_nowait(record)
-        except queue.Full:
+            self.outbox.put(fid, payload)
+        except Exception:
             self.failures += 1
-            log.error(
-                "archive queue full; forecast %s not archived", record.forecast["forecast_id"]
-            )
+            log.exception("forecast %s could not be journalled in the outbox", fid)
+            return
+        if self._thread is None:
+            self._drain_once()
+        else:
+            self._wake.set()
 
-    @property
-    def pending(self) -> int:
-        """Records waiting to be written."""
-        return self._queue.qsize()
+    def flush(self, timeout: float = 30.0) -> None:
+        """Wait until the outbox is empty, or a write attempt failed, or `timeout` passed."""
+        if self._thread is None:
+            self._drain_once()
+            return
+        deadline = time.monotonic() + timeout
+        with self._progress:
+            seen = self._attempts
+            errors = self.write_errors
+            self._wake.set()
+            while self.outbox.depth and self.write_errors == errors:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return
+                self._progress.wait(min(left, 0.1))
+                if self._attempts == seen:
+                    self._wake.set()
 
-    def flush(self) -> None:
-        """Wait until every queued record is written (or failed)."""
+    def close(self, timeout: float = 5.0) -> None:
+        """Try to drain the outbox for up to half of `timeout` (when the database answers),
+        stop the replayer and release connections. What is not written stays in the outbox
+        for the next start."""
         if self._thread is not None:
-            self._queue.join()
-
-    def close(self) -> None:
-        """Write what is queued, stop the thread and release connections."""
-        if self._thread is not None:
-            self._queue.put(_STOP)
-            self._thread.join(timeout=30)
+            if not self.degraded:
+                self.flush(timeout / 2)
+            self._stop.set()
+            self._wake.set()
+            self._thread.join(timeout=timeout / 2)
+            if self._thread.is_alive():
+                log.warning("archive replayer still busy at shutdown; leaving it")
             self._thread = None
         self.engine.dispose()
+        self.outbox.close()
 
     def _run(self) -> None:
-        while True:
-            item = self._queue.get()
-            items = [item]
-            while len(items) < self.batch:
-                try:
-                    items.append(self._queue.get_nowait())
-                except queue.Empty:
-                    break
-            records = [r for r in items if r is not _STOP]
-            try:
-                if records:
-                    self.write(records)
-            except Exception:
-                self.failures += len(records)
-                log.exception("could not archive %d forecasts", len(records))
-            finally:
-                for _ in items:
-                    self._queue.task_done()
-            if any(r is _STOP for r in items):
-                return
+        backoff = 0.0
+        while not self._stop.is_set():
+            ok = self._drain_once()
+            if ok and self.outbox.depth:
+                backoff = 0.0
+                continue  # more to drain
+            backoff = 0.0 if ok else min(self.max_backoff, max(0.2, 2 * backoff))
+            self._wake.wait(backoff if not ok else 5.0)
+            self._wake.clear()
+
+    def _drain_once(self) -> bool:
+        """Write one batch from the outbox; False when the database refused it."""
+        try:
+            batch = self.outbox.oldest(self.batch)
+            if batch:
+                if not self._schema_ready:
+                    self.create_schema()
+                records = [
+                    ArchiveRecord(p["forecast"], p["days"], p.get("quantiles", []))
+                    for _, p in batch
+                ]
+                self.write(records)
+                self.outbox.remove([fid for fid, _ in batch])
+            if self.last_error is not None:
+                log.info("archive database available again; outbox depth %d", self.pending)
+            self.last_error = None
+            return True
+        except Exception as exc:
+            self._failed(exc)
+            return False
+        finally:
+            with self._progress:
+                self._attempts += 1
+                self._progress.notify_all()
+
+    def _failed(self, exc: BaseException) -> None:
+        first = self.last_error is None
+        self.write_errors += 1
+        self.last_error = type(exc).__name__
+        if first:
+            log.error(
+                "archive database unavailable (%s); %d forecasts kept in the outbox",
+                exc,
+                self.pending,
+            )
+        else:
+            log.debug("archive database still unavailable: %s", exc)
 
     def write(self, records: list[ArchiveRecord]) -> None:
-        """Insert records in one transaction."""
+        """Insert records in one transaction, skipping forecast ids already archived (a replay
+        never duplicates)."""
+        ids = [r.forecast["forecast_id"] for r in records]
         with self.engine.begin() as conn:
-            conn.execute(insert(forecasts_table), [r.forecast for r in records])
-            days = [d for r in records for d in r.days]
+            have = set(
+                conn.execute(
+                    select(forecasts_table.c.forecast_id).where(
+                        forecasts_table.c.forecast_id.in_(ids)
+                    )
+                ).scalars()
+            )
+            new = [r for r in records if r.forecast["forecast_id"] not in have]
+            if new:
+                conn.execute(insert(forecasts_table), [r.forecast for r in new])
+            days = [d for r in new for d in r.days]
             if days:
                 conn.execute(insert(days_table), days)
-            quantiles = [q for r in records for q in r.quantiles]
+            quantiles = [q for r in new for q in r.quantiles]
             if quantiles:
                 conn.execute(insert(quantiles_table), quantiles)
-        self.written += len(records)
+        self.written += len(new)
 
     def issued_for(
         self, target: str, day: date, kinds: tuple[str, ...], limit: int = 100
@@ -263,7 +399,7 @@ class ForecastArchive:
             with self.engine.connect() as conn:
                 return [dict(row._mapping) for row in conn.execute(query)]
         except SQLAlchemyError as exc:
-            raise ArchiveUnavailable(f"the forecast archive cannot be read: {exc}") from exc
+            raise _unavailable(exc) from exc
 
     def verifiable(
         self, target: str, first: date, last: date, kinds: tuple[str, ...]
@@ -297,15 +433,24 @@ class ForecastArchive:
             with self.engine.connect() as conn:
                 return [dict(row._mapping) for row in conn.execute(query)]
         except SQLAlchemyError as exc:
-            raise ArchiveUnavailable(f"the forecast archive cannot be read: {exc}") from exc
+            raise _unavailable(exc) from exc
 
     def get(self, forecast_id: str) -> dict[str, Any] | None:
         """One archived forecast row, or None."""
-        with self.engine.connect() as conn:
-            row = conn.execute(
-                select(forecasts_table).where(forecasts_table.c.forecast_id == forecast_id)
-            ).first()
+        try:
+            with self.engine.connect() as conn:
+                row = conn.execute(
+                    select(forecasts_table).where(forecasts_table.c.forecast_id == forecast_id)
+                ).first()
+        except SQLAlchemyError as exc:
+            raise _unavailable(exc) from exc
         return None if row is None else dict(row._mapping)
+
+
+def _unavailable(exc: BaseException) -> ArchiveUnavailable:
+    """The public error for a failed read; the details (hosts, pool state) go to the log."""
+    log.warning("archive read failed: %s", exc)
+    return ArchiveUnavailable("archive database unavailable")
 
 
 def as_utc(value: datetime) -> datetime:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import secrets
 from typing import Annotated
 
@@ -102,6 +103,35 @@ ModelDep = Annotated[Champion, Depends(get_champion)]
 
 DEFAULT_LEVELS = ",".join(level_name(lv) for lv in DEFAULT_LEVELS_PCT)  # the query default
 
+# The written forms the comma-separated query lists accept, stated in the OpenAPI schema as
+# `pattern` and enforced here, so a request the schema allows is never refused. A level is a
+# plain decimal strictly between 0 and 100 with at most 6 decimals (no exponent: 5e-324 would
+# round to a probability of 0); a threshold a whole count from 0 to 1000000.
+_LEVEL = r"(?:[1-9][0-9]?(?:\.[0-9]{1,6})?|0?\.[0-9]{0,5}[1-9][0-9]{0,5})"
+_COUNT = r"(?:[0-9]{1,6}|1000000)(?:\.0{1,6})?"
+
+
+def _list_pattern(item: str, most: int) -> str:
+    """An anchored pattern for 1..`most` comma-separated `item`s, a space allowed around
+    each. It bounds the length too (no maxLength beside it: schemathesis's boundary cases
+    would take maxLength alone and ignore the pattern)."""
+    return rf"^ ?{item} ?(?:, ?{item} ?){{0,{most - 1}}}$"
+
+
+LEVELS_PATTERN = _list_pattern(_LEVEL, MAX_LEVELS)
+THRESHOLDS_PATTERN = _list_pattern(_COUNT, MAX_THRESHOLDS)
+
+
+def _check_written(text: str, pattern: str, name: str, example: str) -> None:
+    """FieldError unless `text` has the written form `pattern` states (the catch-all rule
+    after the friendlier checks)."""
+    if not re.fullmatch(pattern[1:-1], text.strip()):
+        raise FieldError(
+            ("query", name),
+            f"{name} must be written like {example}: plain decimals, no exponent "
+            f"(the pattern in the API schema), got '{text[:40]}'",
+        )
+
 
 def _numbers(text: str, name: str) -> list[float]:
     """The comma-separated finite numbers in `text`; FieldError on the query parameter `name`."""
@@ -124,14 +154,18 @@ async def get_levels(
     levels: Annotated[
         str,
         Query(
-            max_length=200,
-            description="Band levels in percent, comma-separated, each strictly between 0 and 100.",
+            description=f"Band levels in percent, comma-separated: 1 to {MAX_LEVELS} plain "
+            "decimals, each strictly between 0 and 100 with at most 6 decimals (e.g. 80, "
+            "97.5, 0.5). A level given twice is answered once.",
             examples=[DEFAULT_LEVELS],
+            json_schema_extra={"pattern": LEVELS_PATTERN},
         ),
     ] = DEFAULT_LEVELS,
 ) -> tuple[float, ...]:
-    """Parse `levels`, comma-separated percentages: distinct numbers in (0, 100), at most
-    MAX_LEVELS of them."""
+    """Parse `levels`, comma-separated percentages in (0, 100), at most MAX_LEVELS of them,
+    written as LEVELS_PATTERN states; repeats are dropped (80 and 80.0 are one level)."""
+    if len(levels) > 200:
+        raise FieldError(("query", "levels"), "levels is longer than the pattern allows")
     values = _numbers(levels, "levels")
     bad = [x for x in values if not 0 < x < 100]
     if bad:
@@ -140,9 +174,9 @@ async def get_levels(
         )
     if len(values) > MAX_LEVELS:
         raise FieldError(("query", "levels"), f"at most {MAX_LEVELS} levels, got {len(values)}")
-    if len({level_name(x) for x in values}) != len(values):
-        raise FieldError(("query", "levels"), "levels must be distinct")
-    return tuple(sorted(values))
+    _check_written(levels, LEVELS_PATTERN, "levels", "50,80,95")
+    unique = {level_name(x): x for x in values}
+    return tuple(sorted(unique.values()))
 
 
 LevelsDep = Annotated[tuple[float, ...], Depends(get_levels)]
@@ -152,13 +186,17 @@ async def get_thresholds(
     thresholds: Annotated[
         str,
         Query(
-            max_length=400,
-            description="Counts k for P(count ≥ k), comma-separated non-negative integers.",
+            description=f"Counts k for P(count ≥ k), comma-separated: 1 to {MAX_THRESHOLDS} "
+            "whole numbers from 0 to 1000000. A count given twice is answered once.",
             examples=["100,300,600"],
+            json_schema_extra={"pattern": THRESHOLDS_PATTERN},
         ),
     ] = "100,300,600",
 ) -> tuple[int, ...]:
-    """Parse `thresholds` ("100,300,600"): distinct non-negative integers, at most 20."""
+    """Parse `thresholds` ("100,300,600"): whole counts in [0, 1000000], at most
+    MAX_THRESHOLDS, written as THRESHOLDS_PATTERN states; repeats are dropped."""
+    if len(thresholds) > 400:
+        raise FieldError(("query", "thresholds"), "thresholds is longer than the pattern allows")
     values = _numbers(thresholds, "thresholds")
     for x in values:
         if x < 0 or x != int(x) or x > 1_000_000:
@@ -170,10 +208,8 @@ async def get_thresholds(
         raise FieldError(
             ("query", "thresholds"), f"at most {MAX_THRESHOLDS} thresholds, got {len(values)}"
         )
-    ints = sorted({int(x) for x in values})
-    if len(ints) != len(values):
-        raise FieldError(("query", "thresholds"), "thresholds must be distinct")
-    return tuple(ints)
+    _check_written(thresholds, THRESHOLDS_PATTERN, "thresholds", "100,300,600")
+    return tuple(sorted({int(x) for x in values}))
 
 
 ThresholdsDep = Annotated[tuple[int, ...], Depends(get_thresholds)]

@@ -9,6 +9,7 @@ request `loc`, in the query string of a GET or the JSON body of a POST.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -24,6 +25,54 @@ from api.service import InvalidInput, NotReady
 from forecasting.weather.future import WeatherUnavailable
 
 log = logging.getLogger(__name__)
+
+
+# What a public message must not carry (hosts, ports, URLs, filesystem paths): each is
+# replaced by a placeholder, the full message going to the log. Dependencies are named by
+# role instead ("archive database unavailable").
+_REDACTIONS = (
+    (re.compile(r"\b[a-z][a-z0-9+.-]*://\S*", re.IGNORECASE), "<url>"),
+    (
+        re.compile(
+            r"\b(?:localhost|\d{1,3}(?:\.\d{1,3}){3}|[a-z0-9-]+(?:\.[a-z0-9-]+)+):\d{2,5}\b",
+            re.IGNORECASE,
+        ),
+        "<host>",
+    ),
+    (re.compile(r"\b(?:localhost|\d{1,3}(?:\.\d{1,3}){3})\b", re.IGNORECASE), "<host>"),
+    (re.compile(r"(?<![\w:/.<])/(?!v1/)[\w.-]+(?:/[\w.-]+)+/?"), "<path>"),
+)
+
+
+def redact(message: object) -> str:
+    """`message` fit for a public error body: URLs, host:port, addresses and absolute paths
+    replaced by placeholders. Log the original where it is raised or caught."""
+    text = str(message)
+    for pattern, placeholder in _REDACTIONS:
+        text = pattern.sub(placeholder, text)
+    return text
+
+
+def dependency_error(dependency: str, exc: BaseException) -> str:
+    """The public message for a failing dependency ("archive database unavailable"); the
+    exception itself goes to the log with its details."""
+    log.warning("%s unavailable: %s", dependency, exc)
+    return f"{dependency} unavailable"
+
+
+def public_registry_error(error: str | None) -> str | None:
+    """A champion store's last registry error as the API shows it (`registry_error`): the
+    message without URIs, hosts or paths, or just "model registry unreachable" when it is a
+    connection failure quoting the HTTP pool's internals (the full text stays in the log,
+    where the store wrote it)."""
+    if not error:
+        return None
+    if any(word in error for word in _POOL_WORDS):
+        return "model registry unreachable"
+    return redact(error)
+
+
+_POOL_WORDS = ("Pool(", "host=", "port=", "Errno", "Max retries", "Connection refused")
 
 
 class FieldError(ValueError):
@@ -79,28 +128,33 @@ def install_error_handlers(app: FastAPI) -> None:
             methods = sorted(m.upper() for m in documented)
             if methods:
                 headers["Allow"] = ", ".join(methods)
-        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=headers)
+        detail = redact(exc.detail) if isinstance(exc.detail, str) else exc.detail
+        return JSONResponse({"detail": detail}, status_code=exc.status_code, headers=headers)
 
     @app.exception_handler(FieldError)
     async def _field(_request: Request, exc: FieldError) -> JSONResponse:
-        return JSONResponse(field_error_body(exc.loc, exc.message, exc.kind), status_code=422)
+        body = field_error_body(exc.loc, redact(exc.message), exc.kind)
+        return JSONResponse(body, status_code=422)
 
     @app.exception_handler(InvalidInput)
     async def _invalid(request: Request, exc: InvalidInput) -> JSONResponse:
         loc = request_loc(request.method, exc.field)
-        return JSONResponse(field_error_body(loc, exc.message, exc.kind), status_code=422)
+        return JSONResponse(field_error_body(loc, redact(exc.message), exc.kind), status_code=422)
 
     @app.exception_handler(NotReady)
     async def _not_ready(_request: Request, exc: NotReady) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=503, headers={"Retry-After": "30"})
+        log.info("503 not ready: %s", exc)
+        return JSONResponse({"detail": redact(exc)}, status_code=503, headers={"Retry-After": "30"})
 
     @app.exception_handler(WeatherUnavailable)
     async def _no_weather(_request: Request, exc: WeatherUnavailable) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=503)
+        log.warning("503 weather unavailable: %s", exc)
+        return JSONResponse({"detail": redact(exc)}, status_code=503, headers={"Retry-After": "30"})
 
     @app.exception_handler(ArchiveUnavailable)
     async def _no_archive(_request: Request, exc: ArchiveUnavailable) -> JSONResponse:
-        return JSONResponse({"detail": str(exc)}, status_code=503)
+        log.warning("503 archive unavailable: %s", exc)
+        return JSONResponse({"detail": redact(exc)}, status_code=503, headers={"Retry-After": "30"})
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any, TypeVar
@@ -69,6 +70,7 @@ def build_service(settings: ApiSettings, registry: Registry) -> ForecastService:
         retries=settings.weather_retries,
         cache_seconds=settings.weather_cache_seconds,
         retry_seconds=settings.weather_retry_seconds,
+        wait_seconds=0.0,  # a request never waits on the provider
     )
     store = ChampionStore(
         registry,
@@ -76,8 +78,32 @@ def build_service(settings: ApiSettings, registry: Registry) -> ForecastService:
         stale_after=settings.stale_after,
         check=live_check(live),
     )
-    archive = ForecastArchive(settings.archive_url) if settings.archive_url else None
+    archive = (
+        ForecastArchive(
+            settings.archive_url,
+            outbox=settings.archive_outbox or None,
+            statement_timeout=settings.archive_statement_timeout,
+            pool_timeout=settings.archive_pool_timeout,
+        )
+        if settings.archive_url
+        else None
+    )
     return ForecastService(settings, store, ObservedStore(settings.data_dir), live, archive)
+
+
+def _prefetch_weather(service: ForecastService, settings: ApiSettings) -> None:
+    """Ask the live provider for the champions' points before serving, waiting at most one
+    fetch deadline in all: the first forecasts then have the live weather when it answers."""
+    obs = service.observed.get()
+    if not service.live.enabled or obs is None or service.issue_date(obs, None).hindcast:
+        return  # a hindcast never asks the live provider
+    points = service.live_points()
+    for lat, lon in points:
+        service.live.prefetch(lat, lon)
+    budget = settings.weather_timeout * settings.weather_retries + 0.5
+    deadline = time.monotonic() + budget
+    for lat, lon in points:
+        service.live.prefetch(lat, lon, wait=max(0.0, deadline - time.monotonic()))
 
 
 @asynccontextmanager
@@ -102,7 +128,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if o.error:
             log.warning("no %s champion at startup: %s", o.target, o.error)
     if service.archive is not None:
-        service.archive.start()
+        service.archive.start()  # serves (forecasts wait in the outbox) with the database down
+    _prefetch_weather(service, settings)
     service.store.start_polling(settings.poll_seconds, also=service.observed.reload_if_changed)
     app.state.service = service
     # Everything loaded so far (libraries, models, tables) lives as long as the process: move
@@ -113,9 +140,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     try:
         yield
     finally:
+        service.live.close()
         service.store.stop_polling()
         if service.archive is not None:
-            service.archive.close()
+            service.archive.close()  # bounded; what is not written stays in the outbox
 
 
 def create_app() -> FastAPI:

@@ -75,6 +75,21 @@ class Metrics:
         self.archive_pending = Gauge(
             "crossings_archive_pending", "Forecasts waiting to be archived.", registry=r
         )
+        self.outbox_depth = Gauge(
+            "crossings_archive_outbox_depth",
+            "Issued forecasts journalled in the local outbox, not yet in the archive database.",
+            registry=r,
+        )
+        self.archive_degraded = Gauge(
+            "crossings_archive_degraded",
+            "1 while the archive database does not take writes (forecasts wait in the outbox).",
+            registry=r,
+        )
+        self.archive_write_errors = Gauge(
+            "crossings_archive_write_errors",
+            "Failed attempts to write to the archive database.",
+            registry=r,
+        )
         self._computed_seen = 0
 
     def render(self, service: ForecastService) -> bytes:
@@ -101,6 +116,9 @@ class Metrics:
         if service.archive is not None:
             self.archive_failures.set(service.archive.failures)
             self.archive_pending.set(service.archive.pending)
+            self.outbox_depth.set(service.archive.pending)
+            self.archive_degraded.set(1.0 if service.archive.degraded else 0.0)
+            self.archive_write_errors.set(service.archive.write_errors)
         return generate_latest(self.registry)
 
 

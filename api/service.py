@@ -201,6 +201,7 @@ class ForecastService:
             champ.version,
             id(champ),
             obs.version,
+            self.live.generation,  # a new live answer makes a new forecast
         )
         return key, obs, issue
 
@@ -309,6 +310,18 @@ class ForecastService:
             fc.bridged_days,
         )
         return issued
+
+    def live_points(self) -> set[tuple[float, float]]:
+        """The weather points of the loaded champions that use weather (to prefetch)."""
+        points = set()
+        for target in self.store.targets:
+            champ = self.store.get(target)
+            if champ is None or not champ.forecaster.uses_weather:
+                continue
+            source = WeatherSource.from_metadata(champ.metadata)
+            if source.lat is not None and source.lon is not None:
+                points.add((source.lat, source.lon))
+        return points
 
     def _live_point(
         self, champ: Champion, spec: IssueSpec, issue: IssueDate, requested: Scenario | None

@@ -29,6 +29,18 @@ class ApiSettings(Settings):
         default="sqlite:///forecast_archive.db",
         description="SQLAlchemy URL of the forecast archive (sqlite or postgresql).",
     )
+    archive_outbox: str = Field(
+        default="",
+        description="Path of the durable local outbox (SQLite) that issued forecasts are "
+        "journalled in before the archive database takes them; empty: beside a SQLite "
+        "archive, else forecast_outbox.db in the working directory.",
+    )
+    archive_statement_timeout: float = Field(
+        default=3.0, gt=0, le=60, description="Seconds an archive statement (or lock) may wait."
+    )
+    archive_pool_timeout: float = Field(
+        default=1.0, gt=0, le=60, description="Seconds to wait for a free archive connection."
+    )
     mlflow_tracking_uri: str = Field(
         default="sqlite:///mlruns.db",
         validation_alias=AliasChoices("MLFLOW_TRACKING_URI", "CROSSINGS_MLFLOW_TRACKING_URI"),

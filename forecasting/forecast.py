@@ -17,6 +17,13 @@ from forecasting.schema import DATE
 # quantiles) and quantiles are monotone in the level.
 QUANTILE_METHOD: Final = "inverted_cdf"
 
+# The open unit interval's ends as floats: a band level accepted in (0, 100) percent can still
+# round to a probability of exactly 0 or 1 (5e-324 % → 0.0; 99.99999999999999 % → 1.0), so the
+# band maths clamps its probabilities here. With the inverted CDF these are the ensemble's
+# minimum and maximum, which is what such a level means.
+_P_FLOOR: Final = float(np.finfo(float).tiny)
+_P_CEIL: Final = float(np.nextafter(1.0, 0.0))
+
 
 def sample_quantiles(samples: np.ndarray, probs: Sequence[float] | np.ndarray) -> np.ndarray:
     """Empirical quantiles of ensembles along the last axis.
@@ -44,14 +51,22 @@ def check_probs(probs: Sequence[float] | np.ndarray) -> np.ndarray:
     return p
 
 
+def open_unit(p: float) -> float:
+    """`p` clamped into the open interval (0, 1) that `check_probs` accepts."""
+    return min(max(float(p), _P_FLOOR), _P_CEIL)
+
+
 def interval_probs(level_pct: float) -> tuple[float, float]:
-    """Lower and upper probabilities of a central interval given in percent (80 → 0.1, 0.9)."""
+    """Lower and upper probabilities of a central interval given in percent (80 → 0.1, 0.9).
+
+    Any level strictly inside (0, 100) works, however close to the ends: probabilities that
+    round to 0 or 1 are clamped into (0, 1) (the ensemble's extremes)."""
     level = float(level_pct)
     if not 0 < level < 100:
         raise ValueError(f"interval level must be in (0, 100) percent, got {level_pct}")
     # (100 ∓ level) / 200 gives the correctly rounded probabilities (95 → 0.025, 0.975);
     # 1 − 0.95 would not, and that noise moves inverted-CDF quantiles at exact boundaries.
-    return (100 - level) / 200, (100 + level) / 200
+    return open_unit((100 - level) / 200), open_unit((100 + level) / 200)
 
 
 def band(samples: np.ndarray, level_pct: float) -> tuple[np.ndarray, np.ndarray]:
@@ -64,7 +79,7 @@ def band(samples: np.ndarray, level_pct: float) -> tuple[np.ndarray, np.ndarray]
     """
     lo_p, hi_p = interval_probs(level_pct)
     arr = np.asarray(samples)
-    q = sample_quantiles(arr, [lo_p, hi_p, float(level_pct) / 100])
+    q = sample_quantiles(arr, [lo_p, hi_p, open_unit(float(level_pct) / 100)])
     lo, hi, one_sided = q[..., 0], q[..., 1], q[..., 2]
     at_floor = (lo == 0) & (arr.min(axis=-1) >= 0)
     return lo, np.where(at_floor, one_sided, hi)

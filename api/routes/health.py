@@ -8,6 +8,7 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST
 
 from api.deps import ServiceDep
+from api.errors import public_registry_error
 from api.schemas import Health, Readiness, TargetReadiness
 
 router = APIRouter(tags=["health"])
@@ -25,9 +26,13 @@ async def healthz() -> Health:
     summary="Readiness: a model is loaded for every target",
     responses={503: {"model": Readiness, "description": "Not ready: a model is missing."}},
 )
-def readyz(service: ServiceDep) -> JSONResponse:
+async def readyz(service: ServiceDep) -> JSONResponse:
     """200 when every served target has a champion (even a stale one: the last good model
-    keeps serving while the registry is unreachable, and `registry` says so); else 503."""
+    keeps serving while the registry is unreachable, and `registry` says so); else 503.
+    A down archive database makes it `degraded`, still 200: forecasts wait in the outbox.
+
+    It runs on the event loop and reads only in-memory state, so it answers at once even
+    when every worker thread is waiting on a dependency."""
     store = service.store
     obs = service.observed.get()
     targets = {}
@@ -43,19 +48,23 @@ def readyz(service: ServiceDep) -> JSONResponse:
             loaded=champ is not None,
             version=champ.version if champ else None,
             stale=store.is_stale(t),
-            registry_error=st.error,
+            registry_error=public_registry_error(st.error),
             behind_data=behind,
         )
     ready = all(r.loaded for r in targets.values())
     errors = any(r.registry_error for r in targets.values())
     stale = any(r.stale for r in targets.values())
+    archive = service.archive
+    degraded = archive is not None and archive.degraded
     body = Readiness(
-        status="ready" if ready else "not ready",
+        status=("degraded" if degraded else "ready") if ready else "not ready",
         registry="unreachable" if errors else ("stale" if stale else "ok"),
         targets=targets,
         data_as_of=obs.last_date if obs else None,
         weather_as_of=pd.Timestamp(obs.weather["date"].iloc[-1]).date() if obs else None,
         weather_lag_warning=service.weather_lag_warning(obs) if obs else None,
+        archive="off" if archive is None else ("degraded" if degraded else "ok"),
+        archive_outbox=0 if archive is None else archive.pending,
     )
     return JSONResponse(body.model_dump(mode="json"), status_code=200 if ready else 503)
 

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+import logging
+from datetime import date, timedelta
 from typing import Annotated
 
 import pandas as pd
 from fastapi import APIRouter, Query
 
 from api.deps import ServiceDep
-from api.errors import FieldError
 from api.schemas import (
     HistoryDay,
     HistoryResponse,
@@ -20,9 +20,16 @@ from api.schemas import (
 from api.service import NotReady
 from forecasting import schema
 
+log = logging.getLogger(__name__)
+
 router = APIRouter(prefix="/v1/history", tags=["history"])
 
 DEFAULT_DAYS = 90
+
+
+def days_before(end: date, days: int) -> date:
+    """`end` less `days` days, never before the first representable day (no OverflowError)."""
+    return end - min(timedelta(days=days), end - date.min)
 
 
 @router.get(
@@ -38,7 +45,8 @@ def get_history(
         IsoDate | None,
         Query(
             alias="from",
-            description=f"First day (default: {DEFAULT_DAYS} days before `to`).",
+            description=f"First day (default: {DEFAULT_DAYS} days before `to`). A `from` "
+            "after `to` is an empty range: no days.",
             examples=["2026-04-01"],
         ),
     ] = None,
@@ -47,14 +55,14 @@ def get_history(
         Query(description="Last day (default: the last observed day).", examples=["2026-05-14"]),
     ] = None,
 ) -> HistoryResponse:
-    """Daily people and boats as published by the Home Office, between `from` and `to`."""
+    """Daily people and boats as published by the Home Office, between `from` and `to`
+    (inclusive; none when `from` is after `to`)."""
     obs = service.observed.get()
     if obs is None:
-        raise NotReady(f"no observed data loaded from {service.settings.data_dir}")
+        log.warning("history: no observed data loaded from %s", service.settings.data_dir)
+        raise NotReady("observed data unavailable: none loaded yet")
     end = to or obs.last_date
-    first = from_ or (end - timedelta(days=DEFAULT_DAYS - 1))
-    if first > end:
-        raise FieldError(("query", "from"), f"from ({first}) is after to ({end})")
+    first = from_ or days_before(end, DEFAULT_DAYS - 1)
     a = obs.arrivals
     d = a[schema.DATE]
     rows = a.loc[(d >= pd.Timestamp(first)) & (d <= pd.Timestamp(end))]

@@ -8,6 +8,7 @@ import pandas as pd
 from fastapi import APIRouter, Query
 
 from api.deps import StoreDep
+from api.errors import public_registry_error
 from api.schemas import ChampionInfo, ModelResponse, ValidationErrorResponse
 from forecasting.contract import Target
 
@@ -50,7 +51,7 @@ def get_model(
                 backtest_metrics=dict(metrics) if isinstance(metrics, dict) else {},
                 loaded_at=champ.loaded_at if champ else None,
                 status="unavailable" if champ is None else ("stale" if store.is_stale(t) else "ok"),
-                registry_error=st.error,
+                registry_error=public_registry_error(st.error),
                 registry_checked_at=st.last_check_at,
             )
         )

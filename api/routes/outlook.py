@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from fastapi.concurrency import run_in_threadpool
 
 from api.champion import Champion
-from api.deps import LevelsDep, ModelDep, ServiceDep, get_thresholds
+from api.deps import THRESHOLDS_PATTERN, LevelsDep, ModelDep, ServiceDep, get_thresholds
 from api.schemas import IsoDate, MessageResponse, OutlookResponse, ValidationErrorResponse
 from api.service import SEED, ForecastService, InvalidInput, NotReady
 from forecasting.contract import MAX_OUTLOOK_DAYS
@@ -29,10 +29,11 @@ UntilQuery = Annotated[
 ThresholdsQuery = Annotated[
     str | None,
     Query(
-        max_length=400,
-        description="Totals X for P(total ≥ X), comma-separated whole counts; default: round "
-        "numbers near 80%, 100% and 120% of the median total.",
+        description="Totals X for P(total ≥ X), comma-separated whole counts from 0 to "
+        "1000000 (at most 20); default: round numbers near 80%, 100% and 120% of the median "
+        "total.",
         examples=["20000,25000,30000"],
+        json_schema_extra={"pattern": THRESHOLDS_PATTERN},
     ),
 ]
 

@@ -88,7 +88,13 @@ class ScenarioRequest(BaseModel):
     horizon: int = Field(DEFAULT_HORIZON, ge=MIN_HORIZON, le=MAX_HORIZON)
     levels: Annotated[
         list[Annotated[float, Field(gt=0, lt=100)]],
-        Field(min_length=1, max_length=MAX_LEVELS),
+        Field(
+            min_length=1,
+            max_length=MAX_LEVELS,
+            description="Band levels in percent, each strictly between 0 and 100 (any such "
+            "number works: levels at the ends give the ensemble's extremes); a level given "
+            "twice is answered once.",
+        ),
     ] = list(DEFAULT_LEVELS_PCT)
     weather: list[WeatherDay] = Field(
         min_length=1, max_length=MAX_HORIZON, description="Scenario days (any subset of the days)."
@@ -97,15 +103,18 @@ class ScenarioRequest(BaseModel):
     @field_validator("levels")
     @classmethod
     def _unique_levels(cls, v: list[float]) -> list[float]:
-        if len({level_name(x) for x in v}) != len(v):
-            raise ValueError("levels must be distinct")
-        return sorted(v)
+        """Sorted, a level given twice kept once (a rule the JSON schema could not state:
+        80 and 80.00000000001 share the name "80")."""
+        return sorted({level_name(x): x for x in v}.values())
 
     @model_validator(mode="after")
     def _unique_days(self) -> ScenarioRequest:
-        seen: set[date] = set()
+        """A day given twice with the same weather is kept once; with different weather the
+        scenario is ambiguous and refused."""
+        seen: dict[date, WeatherDay] = {}
         for day in self.weather:
-            if day.date in seen:
+            if day.date in seen and seen[day.date] != day:
                 raise ValueError(f"weather lists {day.date} twice; give each day once")
-            seen.add(day.date)
+            seen[day.date] = day
+        self.weather = list(seen.values())
         return self

@@ -315,7 +315,9 @@ class Readiness(BaseModel):
 
     model_config = _examples(examples.READINESS)
 
-    status: Literal["ready", "not ready"]
+    # "degraded": serving, but the archive database is not taking forecasts (they wait in
+    # the outbox and are archived once it is back).
+    status: Literal["ready", "degraded", "not ready"]
     registry: Literal["ok", "stale", "unreachable"]
     targets: dict[str, TargetReadiness]
     data_as_of: date | None
@@ -323,6 +325,8 @@ class Readiness(BaseModel):
     # Set when the weather trails the arrivals by more than CROSSINGS_WEATHER_LAG_WARN_DAYS:
     # forecast days then rely on a weather provider or climatology.
     weather_lag_warning: str | None = None
+    archive: Literal["ok", "degraded", "off"] = "off"  # off: no archive configured
+    archive_outbox: int = 0  # issued forecasts waiting in the outbox for the archive
 
 
 class ReloadTarget(BaseModel):

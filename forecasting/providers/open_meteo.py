@@ -9,6 +9,7 @@ into the canonical issued-forecast table.
 from __future__ import annotations
 
 import logging
+import time
 from datetime import date
 from types import TracebackType
 from typing import Final
@@ -57,10 +58,20 @@ PREVIOUS_RUNS_HOURLY: Final[tuple[str, ...]] = (
     "cloud_cover",
 )
 PREVIOUS_RUNS_MAX_LEAD: Final = 7
+# The largest answer read by default: years of hourly Previous Runs data stay well below it.
+MAX_RESPONSE_BYTES: Final = 32 << 20
 
 
 class WeatherProviderError(RuntimeError):
     """The weather provider could not deliver usable data; the message names the URL."""
+
+
+class ResponseTooLarge(WeatherProviderError):
+    """The provider's answer is larger than the client's cap (not retried)."""
+
+
+class _DeadlineExceeded(httpx.TimeoutException):
+    """The whole answer did not arrive within the attempt's total deadline."""
 
 
 class _RetryableStatus(Exception):
@@ -84,8 +95,11 @@ class OpenMeteoClient:
     """Small httpx client for the Open-Meteo forecast and archive APIs.
 
     Requests the daily variables of FIELDS in m/s, °C and mm, with local days in Europe/London.
-    Each request has a `timeout` (seconds, per connect/read/write) and at most `retries`
-    attempts: timeouts, network errors, 5xx and 429 are retried with exponential backoff
+    Each attempt has a total deadline of `timeout` seconds for the connection and the whole
+    body (not per read: a provider dripping bytes is cut off; a provider silent mid-body is
+    cut off after at most one more `timeout`), and its body is read as a stream and refused
+    past `max_bytes` (ResponseTooLarge, never retried). At most `retries` attempts:
+    timeouts, network errors, 5xx and 429 are retried with exponential backoff
     starting at `backoff` seconds; other 4xx answers fail at once. Failures raise
     WeatherProviderError naming the URL. A `client` passed in is used as is and not closed.
     """
@@ -103,6 +117,7 @@ class OpenMeteoClient:
         backoff: float = 0.5,
         max_backoff: float = 8.0,
         previous_runs_url: str = "https://previous-runs-api.open-meteo.com",
+        max_bytes: int = MAX_RESPONSE_BYTES,
     ) -> None:
         if retries < 1:
             raise ConfigError(f"retries must be at least 1, got {retries}")
@@ -112,6 +127,8 @@ class OpenMeteoClient:
         self.archive_endpoint = archive_url.rstrip("/") + "/v1/archive"
         self.previous_runs_endpoint = previous_runs_url.rstrip("/") + "/v1/forecast"
         self.timeout = httpx.Timeout(timeout)
+        self.deadline = timeout
+        self.max_bytes = max_bytes
         self.retries = retries
         self.backoff = backoff
         self.max_backoff = max_backoff
@@ -210,7 +227,7 @@ class OpenMeteoClient:
 
         def attempt() -> httpx.Response:
             logger.debug("GET %s %s", url, params)
-            response = self._client.get(url, params=params, timeout=self.timeout)
+            response = self._bounded_get(url, params)
             if response.status_code == 429 or response.status_code >= 500:
                 raise _RetryableStatus(response)
             return response
@@ -236,6 +253,32 @@ class OpenMeteoClient:
         if response.is_success:
             return response
         raise WeatherProviderError(f"{url} rejected the request: {_describe(response)}")
+
+    def _bounded_get(self, url: str, params: dict[str, str]) -> httpx.Response:
+        """One GET whose connection and whole body take at most `deadline` seconds and whose
+        body is at most `max_bytes`; the body is read as a stream, never whole beyond that."""
+        deadline = time.monotonic() + self.deadline
+        with self._client.stream("GET", url, params=params, timeout=self.timeout) as streamed:
+            announced = streamed.headers.get("content-length", "")
+            if announced.isdigit() and int(announced) > self.max_bytes:
+                raise ResponseTooLarge(
+                    f"{url} announced {int(announced)} bytes, over the {self.max_bytes} cap"
+                )
+            body = bytearray()
+            for chunk in streamed.iter_bytes():
+                body += chunk
+                if len(body) > self.max_bytes:
+                    raise ResponseTooLarge(f"{url} sent more than {self.max_bytes} bytes")
+                if time.monotonic() > deadline:
+                    raise _DeadlineExceeded(f"whole answer not received within {self.deadline}s")
+            if time.monotonic() > deadline:
+                raise _DeadlineExceeded(f"whole answer not received within {self.deadline}s")
+        return httpx.Response(
+            streamed.status_code,
+            headers=streamed.headers,
+            content=bytes(body),
+            request=streamed.request,
+        )
 
     def _log_retry(self, state: RetryCallState) -> None:
         exc = state.outcome.exception() if state.outcome else None

@@ -214,7 +214,6 @@ def test_post_missing_variable_names_it(client: TestClient, origin: date) -> Non
         ({"target": "dinghies"}, ["body", "target"]),
         ({"levels": [0]}, ["body", "levels", 0]),
         ({"levels": [80, 100]}, ["body", "levels", 1]),
-        ({"levels": [80, 80]}, ["body", "levels"]),
         ({"start": "2023-13-01"}, ["body", "start"]),
         ({"weather": []}, ["body", "weather"]),
         (
@@ -269,7 +268,6 @@ def test_post_not_json_and_too_large(client: TestClient) -> None:
         ({"levels": "80,abc"}, "levels"),
         ({"levels": ""}, "levels"),
         ({"levels": "nan"}, "levels"),
-        ({"levels": "80,80"}, "levels"),
         ({"levels": ",".join(str(i) for i in range(1, 12))}, "levels"),
         ({"start": "2023-02-30"}, "start"),
         ({"start": "next week"}, "start"),
@@ -300,7 +298,7 @@ def test_exceedance(client: TestClient, origin: date) -> None:
     assert [d["p_at_least"]["1"] for d in e1["days"]] == [d["p_any"] for d in f["days"]]
 
 
-@pytest.mark.parametrize("bad", ["-1", "1.5", "a,b", "", "100,100", "2000000"])
+@pytest.mark.parametrize("bad", ["-1", "1.5", "a,b", "", "1e2", "2000000"])
 def test_exceedance_bad_thresholds(client: TestClient, bad: str) -> None:
     r = client.get("/v1/forecast/exceedance", params={"thresholds": bad})
     assert r.status_code == 422

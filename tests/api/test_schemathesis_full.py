@@ -17,58 +17,29 @@ Run it with ``.venv/bin/pytest -q -m slow tests/api/test_schemathesis_full.py``;
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import schemathesis
-from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, settings
 
-from api.deps import get_registry
-from api.main import create_app
-from api.settings import ApiSettings, get_settings
-from tests.api.conftest import SCHEMATHESIS_CASES, FakeRegistry, make_champion
+from tests.api.conftest import SCHEMATHESIS_CASES
 from tests.api.leaks import assert_no_leak
+from tests.api.schemathesis_app import app_and_schema, serving
 
 MAX_EXAMPLES = int(os.environ.get("SCHEMATHESIS_EXAMPLES", "300"))
 
-APP = create_app()
-_IMPORT_SETTINGS = ApiSettings(
-    data_dir=Path(tempfile.mkdtemp(prefix="schemathesis-full-")),
-    archive_url="",
-    open_meteo_url="",
-    poll_seconds=0,
-)
-APP.dependency_overrides[get_settings] = lambda: _IMPORT_SETTINGS
-APP.dependency_overrides[get_registry] = lambda *_: FakeRegistry()
-schema = schemathesis.openapi.from_asgi("/openapi.json", APP)
+APP, schema = app_and_schema("schemathesis-full-")
 
 
 @pytest.fixture(scope="module", autouse=True)
 def _serving(
     tmp_path_factory: pytest.TempPathFactory, data_dir: Path, fitted: Any
 ) -> Iterator[None]:
-    registry = FakeRegistry()
-    for model in fitted.values():
-        registry.add(make_champion(model, "1"))
-    tmp = tmp_path_factory.mktemp("schemathesis-full")
-    settings_ = ApiSettings(
-        data_dir=data_dir,
-        archive_url=f"sqlite:///{tmp / 'archive.db'}",
-        admin_token="schemathesis-token",
-        open_meteo_url="",
-        poll_seconds=0,
-        n_samples=100,
-        scenario_samples=50,
-    )
-    APP.dependency_overrides[get_settings] = lambda: settings_
-    APP.dependency_overrides[get_registry] = lambda *_: registry
-    with TestClient(APP):
+    with serving(APP, fitted, data_dir, tmp_path_factory.mktemp("schemathesis-full"), 100, 50):
         yield
-    APP.dependency_overrides.clear()
 
 
 @pytest.mark.slow

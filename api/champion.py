@@ -23,11 +23,8 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
-from functools import cached_property
+from datetime import UTC, datetime
 from typing import Any, Protocol
-
-import pandas as pd
 
 from forecasting.models.base import Model
 from forecasting.providers.live import LiveForecast
@@ -45,11 +42,6 @@ class Champion:
     version: str
     loaded_at: datetime
     registered_name: str = ""
-
-    @cached_property
-    def last_fit_date(self) -> date:
-        """The last day the forecaster was fitted on (forecasts start the day after)."""
-        return pd.Timestamp(self.forecaster.last_date_).date()
 
     @property
     def target(self) -> str:

@@ -53,13 +53,6 @@ def redact(message: object) -> str:
     return text
 
 
-def dependency_error(dependency: str, exc: BaseException) -> str:
-    """The public message for a failing dependency ("archive database unavailable"); the
-    exception itself goes to the log with its details."""
-    log.warning("%s unavailable: %s", dependency, exc)
-    return f"{dependency} unavailable"
-
-
 def public_registry_error(error: str | None) -> str | None:
     """A champion store's last registry error as the API shows it (`registry_error`): the
     message without URIs, hosts or paths, or just "model registry unreachable" when it is a

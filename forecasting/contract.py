@@ -8,7 +8,7 @@ convention users know: ``lo-80``/``hi-80`` for an 80% band, ``q-10`` for the 10%
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Final, Literal
+from typing import Final, Literal, get_args
 
 # -- what can be forecast --------------------------------------------------------------
 Target = Literal["people", "boats"]
@@ -41,16 +41,13 @@ DEFAULT_WEATHER_DRAWS: Final = 5
 # `weather_source`): observed before the issue date; from it on a caller's scenario
 # (`request`), the live provider (`forecast`), a simulated issued forecast (`simulated`, in
 # backtests and hindcasts), an archived real forecast (`issued`), the observed weather in
-# hindsight (`hindsight`), or past years (`climatology`).
-WEATHER_SOURCES: Final[tuple[str, ...]] = (
-    "observed",
-    "request",
-    "forecast",
-    "simulated",
-    "issued",
-    "hindsight",
-    "climatology",
-)
+# hindsight (`hindsight`), or past years (`climatology`); `none` for a model that reads no
+# weather.
+WeatherSource = Literal[
+    "observed", "request", "forecast", "simulated", "issued", "hindsight", "climatology", "none"
+]
+WEATHER_SOURCES: Final[tuple[str, ...]] = get_args(WeatherSource)
+NO_WEATHER: Final = "none"
 # The weather modes a served forecast may ask for (the API's `weather_mode`); `issued` needs an
 # archive of real forecasts and belongs to backtests.
 # A caller's scenario is a weather forecast spread by lead (`forecast`), or exact (`none`).

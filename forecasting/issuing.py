@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from forecasting import schema
-from forecasting.contract import DEFAULT_HORIZON, MAX_BRIDGE_DAYS, MAX_HORIZON
+from forecasting.contract import DEFAULT_HORIZON, MAX_BRIDGE_DAYS, MAX_HORIZON, NO_WEATHER
 from forecasting.forecast import Forecast
 from forecasting.models.base import Model
 from forecasting.weather.future import (
@@ -184,7 +184,7 @@ def issue_forecast(
     )
     keep = slice(len(dates) - spec.horizon, len(dates))
     forecast = Forecast(full.dates[keep], full.samples[:, keep], full.target, full.model)
-    sources = fw.sources[keep] if fw is not None else ("none",) * spec.horizon
+    sources = fw.sources[keep] if fw is not None else (NO_WEATHER,) * spec.horizon
     return IssuedForecast(spec, forecast, tuple(sources), data_end, fw)
 
 

@@ -15,13 +15,9 @@ from forecasting.contract import (
     MIN_HORIZON,
     ServedWeatherMode,
     Target,
+    WeatherSource,
 )
 
-# Where a day's weather came from: contract.WEATHER_SOURCES, or none for a model that uses no
-# weather (a test keeps them equal).
-WeatherSource = Literal[
-    "observed", "request", "forecast", "simulated", "issued", "hindsight", "climatology", "none"
-]
 WEATHER_SOURCE_HELP = (
     "Where this day's weather came from: none (the model uses no weather), observed (before "
     "the issue date), request (your "

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from forecasting import schema
+from forecasting.contract import NO_WEATHER
 from forecasting.issuing import IssuedForecast, IssueSpec, issue_forecast
 from forecasting.models import Model
 from forecasting.tracking.pyfunc import summarise
@@ -27,7 +28,7 @@ from forecasting.weather.history import WeatherHistory
 
 # The weather source of days whose forecast was simulated from the observed weather.
 SIMULATED = "simulated"
-_SOURCE_WORDS = {"none": "not used"}  # a weather-blind model's days
+_SOURCE_WORDS = {NO_WEATHER: "not used"}  # a weather-blind model's days
 
 
 @dataclass(frozen=True, eq=False)

@@ -11,11 +11,10 @@ from forecasting.weather.future import (
     stream,
 )
 from forecasting.weather.history import WeatherHistory
-from forecasting.weather.modes import MODES, observed_days
+from forecasting.weather.modes import observed_days
 from forecasting.weather.paths import FutureWeather
 
 __all__ = [
-    "MODES",
     "ForecastErrorModel",
     "FutureWeather",
     "WeatherHistory",

@@ -278,16 +278,10 @@ def _climatology(
     return draw_analogues(table.to_numpy(), pos, len(dates), n_paths, rng)
 
 
-def observed_frame(history: WeatherHistory, variables: tuple[str, ...]) -> pd.DataFrame:
-    """The gap-filled observed weather by date (what observed days are read from)."""
-    return history.filled_before(variables, None)
-
-
 __all__ = [
     "WeatherInputs",
     "WeatherStreams",
     "WeatherUnavailable",
     "build_future_weather",
-    "observed_frame",
     "stream",
 ]

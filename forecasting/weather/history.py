@@ -43,11 +43,6 @@ class WeatherHistory:
         """The observed weather indexed by date, in date order."""
         return self.frame.set_index(schema.DATE).sort_index()
 
-    @property
-    def last_date(self) -> pd.Timestamp | None:
-        """The last day with any weather (None when empty)."""
-        return None if self.rows.empty else pd.Timestamp(self.rows.index[-1])
-
     def filled_before(
         self, variables: tuple[str, ...], before: pd.Timestamp | None
     ) -> pd.DataFrame:

@@ -3,16 +3,11 @@ needs (the weather itself is built by `forecasting.weather.future`)."""
 
 from __future__ import annotations
 
-from typing import Final
-
 import pandas as pd
 
 from forecasting import schema
-from forecasting.contract import WEATHER_MODES
 from forecasting.errors import InputError
 from forecasting.weather.fill import fill_gaps
-
-MODES: Final = WEATHER_MODES
 
 
 def _filled(weather: pd.DataFrame) -> pd.DataFrame:
@@ -30,7 +25,7 @@ def observed_days(weather: pd.DataFrame, dates: pd.DatetimeIndex) -> pd.DataFram
             f"observed weather mode needs weather for every forecast day; none for "
             f"{missing[0].date()} (the weather ends {w.index[-1].date()})",
             column="wind_mean_ms",
-            hint="Use --weather-mode forecast or climatology, move --end earlier, or update the "
-            "weather file",
+            hint="Use the forecast or climatology weather mode, an earlier window, or newer "
+            "weather",
         )
     return w.loc[dates]

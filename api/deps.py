@@ -5,10 +5,13 @@ from __future__ import annotations
 import math
 import re
 import secrets
+from collections.abc import Iterable
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from mlflow import MlflowClient
+from mlflow.exceptions import MlflowException
 
 from api.champion import Champion, ChampionStore, Registry
 from api.errors import FieldError
@@ -27,13 +30,48 @@ from forecasting.contract import (
     level_name,
 )
 from forecasting.tracking.registry import MlflowRegistry
+from forecasting.tracking.store import redact as redact_uri
+from forecasting.tracking.store import require_existing_store, single_attempt
 
 SettingsDep = Annotated[ApiSettings, Depends(get_settings)]
 
 
 def get_registry(settings: SettingsDep) -> Registry:
-    """The model registry the champions come from (tests override this)."""
+    """The model registry the champions come from (tests override this). A SQLite store
+    whose file does not exist is refused (TrackingUnavailable), never created empty."""
+    require_existing_store(settings.mlflow_tracking_uri)
     return MlflowRegistry(settings.mlflow_tracking_uri, settings.champion_alias)
+
+
+class ModelNotRegistered(RuntimeError):
+    """The registry answered, and has no registered model of that name: nothing to serve."""
+
+
+def require_registered(registry: Registry, names: Iterable[str]) -> None:
+    """Raise ModelNotRegistered, naming the registry's URI (without a password) and the
+    missing names, when an MLflow registry says a registered model does not exist. Other
+    failures (an unreachable registry) and other registries pass: the service then starts,
+    answers 503 and the poller loads the champion once it can."""
+    if not isinstance(registry, MlflowRegistry):
+        return
+    client = MlflowClient(tracking_uri=registry.tracking_uri, registry_uri=registry.tracking_uri)
+    missing = []
+    with single_attempt():  # the refresh before this already waited out any retries
+        for name in names:
+            try:
+                client.get_registered_model(name)
+            except MlflowException as exc:
+                if exc.error_code == "RESOURCE_DOES_NOT_EXIST":
+                    missing.append(name)
+            except Exception:  # unreachable: not a proof that it does not exist
+                continue
+    if missing:
+        raise ModelNotRegistered(
+            f"the model registry {redact_uri(registry.tracking_uri)} has no registered model "
+            f"{', '.join(missing)}. Train and register one there with `crossings train` (the "
+            "same MLFLOW_TRACKING_URI), or point MLFLOW_TRACKING_URI at the registry that "
+            "holds it (CROSSINGS_MODEL_NAME_PREFIX names the models <prefix>-<target>)"
+        )
 
 
 async def get_service(request: Request) -> ForecastService:
@@ -67,8 +105,9 @@ HorizonQuery = Annotated[
 StartQuery = Annotated[
     IsoDate | None,
     Query(
-        description="First forecast day (YYYY-MM-DD), from the issue date to 13 days after "
-        "it; default: the issue date.",
+        description="First forecast day (YYYY-MM-DD), from the issue date on, with the last "
+        "asked day at most 13 days after the issue date (a 422 naming start otherwise); "
+        "default: the issue date.",
         examples=["2026-05-15"],
     ),
 ]
@@ -78,7 +117,9 @@ AsOfQuery = Annotated[
         description="Issue the forecast as of this past day (YYYY-MM-DD): a hindcast, with the "
         "arrivals before it and a weather forecast simulated from the stored observations, as "
         "the backtest does. Default: today, or the day after the newest arrivals when they end "
-        f"more than {MAX_BRIDGE_DAYS} days before today.",
+        f"more than {MAX_BRIDGE_DAYS} days before today. It must lie within the served data "
+        f"(a 422 naming as_of otherwise): not after today, at most {MAX_BRIDGE_DAYS} days "
+        "after the newest arrivals, and with a year of stored weather before it.",
         examples=["2026-05-15"],
     ),
 ]
@@ -87,7 +128,8 @@ WeatherModeQuery = Annotated[
     Query(
         description="Weather from the issue date on: forecast (a weather forecast with its "
         "spread by lead: live, or simulated for a hindcast; else climatology), observed "
-        "(hindsight: the weather that happened, labelled so) or climatology.",
+        "(hindsight: the weather that happened, labelled so; only for days the stored "
+        "observations cover, else a 422 naming weather_mode) or climatology.",
         examples=["forecast"],
     ),
 ]

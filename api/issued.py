@@ -7,6 +7,8 @@ archive rows) carries its `forecast_id`, `issued_at` and issue date.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import threading
 import time
 from collections.abc import Sequence
@@ -232,6 +234,31 @@ class Issued:
             ],
             **self._provenance(),
         }
+
+    def content_key(self, inputs: dict[str, Any]) -> str:
+        """A forecast id derived from what the forecast is made of: the first 32 hex digits
+        of the sha256 of canonical JSON (sorted keys) of its kind, target, asked days,
+        samples, model (name, version, registered model, training time), data_as_of and
+        archived `inputs` (issue date, weather, scenario, data version, seed). Seeded
+        forecasts with equal keys are equal, so a repeated scenario is archived once (the
+        outbox and the archive skip a forecast id they hold)."""
+        facts = {
+            "kind": self.kind,
+            "target": self.target,
+            "start": self.start.isoformat(),
+            "horizon": self.horizon,
+            "n_samples": self.n_samples,
+            "model": [
+                self.champion.registered_name,
+                self.champion.model_name,
+                self.champion.version,
+                self.champion.trained_at,
+            ],
+            "data_as_of": self.data_as_of.isoformat(),
+            "inputs": inputs,
+        }
+        text = json.dumps(facts, sort_keys=True, separators=(",", ":"), default=str)
+        return hashlib.sha256(text.encode()).hexdigest()[:32]
 
     def archive_record(self, inputs: dict[str, Any]) -> ArchiveRecord:
         """The archive rows of this forecast: one for the forecast (with its `inputs` and the

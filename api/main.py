@@ -17,17 +17,22 @@ from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 
 from api.archive import ForecastArchive
+from api.body_timeout import RequestLimitsMiddleware
 from api.cache import ResponseCache
 from api.champion import ChampionRefused, ChampionStore, Registry, live_check
 from api.data import ObservedStore
-from api.deps import get_registry
+from api.deps import ModelNotRegistered, get_registry, require_registered
 from api.errors import BodyLimitMiddleware, install_error_handlers
+from api.head import HeadAsGetMiddleware
 from api.metrics import Metrics, MetricsMiddleware
+from api.retention import Retention
 from api.routes import admin, forecast, health, history, issued, model, outlook, page
 from api.routes import verification as verification_routes
+from api.security import SecurityHeadersMiddleware
 from api.service import ForecastService
 from api.settings import ApiSettings, get_settings
 from forecasting.providers.live import LiveForecast
+from forecasting.tracking.store import TrackingUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +89,7 @@ def build_service(settings: ApiSettings, registry: Registry) -> ForecastService:
             outbox=settings.archive_outbox or None,
             statement_timeout=settings.archive_statement_timeout,
             pool_timeout=settings.archive_pool_timeout,
+            retention=Retention(settings.archive_scenario_retention_days),
         )
         if settings.archive_url
         else None
@@ -106,15 +112,37 @@ def _prefetch_weather(service: ForecastService, settings: ApiSettings) -> None:
         service.live.prefetch(lat, lon, wait=max(0.0, deadline - time.monotonic()))
 
 
+def _require_registered(service: ForecastService) -> None:
+    """Refuse to start when the registry answered that a target's registered model does
+    not exist (a wrong MLFLOW_TRACKING_URI or prefix); a model that exists without a
+    champion yet, or a registry out of reach, only gets a warning and 503s until it loads."""
+    store = service.store
+    unloaded = [store.names[t] for t in store.targets if store.get(t) is None]
+    if not unloaded:
+        return
+    try:
+        require_registered(store.registry, unloaded)
+    except ModelNotRegistered as exc:
+        log.error("refusing to start: %s", exc)
+        if service.archive is not None:
+            service.archive.close()
+        raise
+
+
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     """Load data and champions, start the archive writer and the poller; stop them after.
 
     A champion refused by the live-source check stops the start-up with its message; one
     that appears later through the poller is refused while the last good one keeps serving
-    (see api/champion.py)."""
+    (see api/champion.py). So does a registry with no such registered model, or a SQLite
+    registry file that does not exist; a model without a champion yet is only a warning."""
     settings = _resolve(app, get_settings)
-    registry = _resolve(app, get_registry, settings)
+    try:
+        registry = _resolve(app, get_registry, settings)
+    except TrackingUnavailable as exc:  # e.g. a typo in a SQLite MLFLOW_TRACKING_URI
+        log.error("refusing to start: %s", exc)
+        raise
     service = build_service(settings, registry)
     service.observed.reload_if_changed()
     outcomes = service.store.refresh()
@@ -127,6 +155,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             raise ChampionRefused(refused)
         if o.error:
             log.warning("no %s champion at startup: %s", o.target, o.error)
+    _require_registered(service)
     if service.archive is not None:
         service.archive.start()  # serves (forecasts wait in the outbox) with the database down
     _prefetch_weather(service, settings)
@@ -179,11 +208,20 @@ def create_app() -> FastAPI:
             return int(ApiSettings.model_fields["max_body_bytes"].default)
         return int(service.settings.max_body_bytes)
 
+    def body_read_timeout() -> float:
+        service = getattr(app.state, "service", None)
+        if service is None:
+            return float(ApiSettings.model_fields["body_read_timeout"].default)
+        return float(service.settings.body_read_timeout)
+
     app.add_middleware(BodyLimitMiddleware, limit=body_limit)
+    app.add_middleware(RequestLimitsMiddleware, timeout=body_read_timeout)
     app.add_middleware(
         ResponseCache,
         paths=("/v1/forecast", "/v1/forecast/exceedance"),
         service=lambda: getattr(app.state, "service", None),
     )
     app.add_middleware(MetricsMiddleware, metrics=metrics)
+    app.add_middleware(SecurityHeadersMiddleware)  # nosniff; CSP and more on HTML
+    app.add_middleware(HeadAsGetMiddleware)  # outermost: HEAD runs as GET, body dropped
     return app

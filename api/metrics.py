@@ -90,7 +90,13 @@ class Metrics:
             "Failed attempts to write to the archive database.",
             registry=r,
         )
+        self.archive_pruned = Counter(
+            "crossings_archive_pruned_total",
+            "Scenario forecasts deleted from the archive by the retention policy.",
+            registry=r,
+        )
         self._computed_seen = 0
+        self._pruned_seen = 0
 
     def render(self, service: ForecastService) -> bytes:
         """Refresh the gauges that are read from the service, then export everything."""
@@ -119,6 +125,9 @@ class Metrics:
             self.outbox_depth.set(service.archive.pending)
             self.archive_degraded.set(1.0 if service.archive.degraded else 0.0)
             self.archive_write_errors.set(service.archive.write_errors)
+            pruned = service.archive.pruned
+            self.archive_pruned.inc(max(0, pruned - self._pruned_seen))
+            self._pruned_seen = pruned
         return generate_latest(self.registry)
 
 

@@ -3,8 +3,9 @@
 Every issued forecast is written here (a local SQLite file, synchronous commit) before the
 response is sent; the replayer (`api.archive.ForecastArchive`) drains it into the archive
 database whenever that database answers, and deletes a record only after the archive committed
-it. The record key is the forecast id, which is also the archive's primary key, so a replay
-after a crash or a restart never duplicates a forecast. What the archive could not take stays
+it. The record key is the forecast id (for a POST scenario a hash of its content, so a repeated
+scenario is journalled once), which is also the archive's primary key, so a replay after a
+crash or a restart never duplicates a forecast. What the archive could not take stays
 here for the next start.
 
 Records are stored as JSON; dates and datetimes are tagged so they come back as they went in.

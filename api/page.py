@@ -5,7 +5,9 @@ The server embeds the default forecasts of PAGE_DAYS days (people and boats) at 
 each with the last HISTORY_DAYS days of actual arrivals, as JSON in the page, so it renders
 without a second request; the People/Boats switch reuses that data, "Refresh" refetches
 /v1/forecast with the same days and levels, and "Download CSV" links to its CSV. No framework
-and no build step (the script is api/page_script.py).
+and no build step (the script is api/page_script.py). The script and styles never change
+with the data or the day (those travel in JSON blocks, which do not run), so the page's
+Content-Security-Policy allows them by fixed sha256 hashes (api/security.py).
 
 Each day shows its risk (red, amber, green from P(any crossing), with a legend giving the
 thresholds), P(crossing), the median and mean, the count if crossings happen, the bands,
@@ -131,6 +133,7 @@ __LEGEND__
   </table>
   <div class="total" id="total"></div>
 </main>
+<script id="page-settings" type="application/json">__PAGE__</script>
 <script id="forecast-data" type="application/json">__DATA__</script>
 <script>__SCRIPT__</script>
 </body>

@@ -19,7 +19,7 @@ SCRIPT: Final = r"""
   "use strict";
   var NS = "http://www.w3.org/2000/svg";
   var data = JSON.parse(document.getElementById("forecast-data").textContent);
-  var PAGE = __PAGE__;
+  var PAGE = JSON.parse(document.getElementById("page-settings").textContent);
   var current = "people";
   var RISK = { red: ["#b91c1c", "Red"], amber: ["#d97706", "Amber"], green: ["#15803d", "Green"] };
 

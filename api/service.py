@@ -52,7 +52,7 @@ from forecasting.contract import DEFAULT_HORIZON, MAX_BRIDGE_DAYS
 from forecasting.errors import InputError
 from forecasting.issuing import CannotIssue, IssuedForecast, IssueSpec, issue_forecast
 from forecasting.providers.live import LiveForecast
-from forecasting.weather.future import WeatherInputs
+from forecasting.weather.future import WeatherInputs, WeatherUnavailable
 from forecasting.weather.source import WeatherSource
 
 log = logging.getLogger(__name__)
@@ -284,6 +284,13 @@ class ForecastService:
             raise InvalidInput((exc.field,), str(exc)) from exc
         except InputError as exc:  # the model refused its weather
             raise InvalidInput((_refused_field(spec, requested),), str(exc)) from exc
+        except WeatherUnavailable as exc:
+            if not issue.hindcast:  # today's forecast: the server's data lacks it (503)
+                raise
+            # a hindcast too close to the start of the stored weather: nothing to retry
+            raise InvalidInput(
+                ("as_of",), f"{exc}: the stored weather is too short before it; issue it later"
+            ) from exc
         issued = Issued(
             forecast_id=uuid.uuid4().hex,
             kind=kind,
@@ -297,6 +304,8 @@ class ForecastService:
         self.computed += 1
         if self.archive is not None:
             record = self._record(issued, obs, point, requested, uncertainty)
+            if kind == "scenario":  # content-addressed: a repeated scenario is archived once
+                issued.forecast_id = issued.content_key(record)
             self.archive.submit(issued.archive_record(record))
         log.debug(
             "issued %s %s forecast on %s for %s..%s (model %s v%s, %d days bridged)",

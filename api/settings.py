@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from functools import lru_cache
 
-from pydantic import AliasChoices, Field, model_validator
+from pydantic import AliasChoices, Field, field_validator, model_validator
 
 from api.reading import EXCEEDANCE, GREEN_BELOW, RED_ABOVE
 from forecasting.contract import CHAMPION_ALIAS, REGISTERED_MODEL_PREFIX, TARGETS, registered_name
@@ -40,6 +40,23 @@ class ApiSettings(Settings):
     )
     archive_pool_timeout: float = Field(
         default=1.0, gt=0, le=60, description="Seconds to wait for a free archive connection."
+    )
+    archive_scenario_retention_days: float | None = Field(
+        default=30.0,
+        ge=0,
+        description="Days a POST scenario forecast is kept in the archive (pruned hourly by "
+        "the archive writer); 0 or empty: forever. Default forecasts are always kept.",
+    )
+    scenario_rate_limit: str = Field(
+        default="60/minute",
+        description="POST scenario forecasts one client (IP address) may make, a moving "
+        "window such as '60/minute' or '10/second;500/day'; empty disables. Over it: 429 "
+        "with Retry-After.",
+    )
+    scenario_rate_limit_storage: str = Field(
+        default="memory://",
+        description="Where the rate-limit windows live: 'memory://' (each process, so each "
+        "replica, its own) or a shared 'redis://host:6379'.",
     )
     mlflow_tracking_uri: str = Field(
         default="sqlite:///mlruns.db",
@@ -99,6 +116,12 @@ class ApiSettings(Settings):
         "date now. For tests and demonstrations.",
     )
     max_body_bytes: int = Field(default=1_000_000, ge=1024, description="Larger bodies get a 413.")
+    body_read_timeout: float = Field(
+        default=10.0,
+        gt=0,
+        le=300,
+        description="Seconds a request body may take to arrive in full; then 408.",
+    )
     risk_red_above: float = Field(
         default=RED_ABOVE, gt=0, lt=1, description="A day is red when P(any crossing) > this."
     )
@@ -118,6 +141,26 @@ class ApiSettings(Settings):
         max_length=6,
         description="Boat counts k whose P(count ≥ k) each day shows (JSON list).",
     )
+
+    @field_validator("archive_scenario_retention_days", mode="before")
+    @classmethod
+    def _empty_is_forever(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("scenario_rate_limit")
+    @classmethod
+    def _check_rate_limit(cls, value: str) -> str:
+        from api.ratelimit import parse_limit
+
+        parse_limit(value)  # ValueError naming the setting and the expected form
+        return value.strip()
+
+    @field_validator("scenario_rate_limit_storage")
+    @classmethod
+    def _check_rate_limit_storage(cls, value: str) -> str:
+        from api.ratelimit import check_storage
+
+        return check_storage(value)
 
     @model_validator(mode="after")
     def _check_reading(self) -> ApiSettings:

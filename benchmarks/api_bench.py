@@ -48,13 +48,15 @@ NAME = "channel-crossings-people"
 log = logging.getLogger("api_bench")
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A free TCP port on 127.0.0.1."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
 
 
-def _wait(url: str, timeout: float = 180.0) -> None:
+def wait_for(url: str, timeout: float = 180.0) -> None:
+    """Wait until `url` answers 200 (or raise after `timeout` seconds)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
@@ -196,7 +198,7 @@ def main() -> None:
                 "CROSSINGS_POLL_SECONDS": "60",
                 "CROSSINGS_SCENARIO_SAMPLES": "500",
             }
-            port = _free_port()
+            port = free_port()
             api = f"http://127.0.0.1:{port}"
             procs.append(
                 subprocess.Popen(
@@ -208,7 +210,7 @@ def main() -> None:
                     stderr=(tmp / "api.log").open("wb"),
                 )
             )
-            _wait(f"{api}/readyz")
+            wait_for(f"{api}/readyz")
             first = httpx.get(f"{api}/v1/forecast?target=people", timeout=30)
             first.raise_for_status()
             start = first.json()["start"]
@@ -243,7 +245,7 @@ def main() -> None:
             _stop(procs.pop())
 
             if not args.skip_mlflow:
-                mport = _free_port()
+                mport = free_port()
                 murl = f"http://127.0.0.1:{mport}"
                 procs.append(
                     subprocess.Popen(
@@ -267,7 +269,7 @@ def main() -> None:
                         stderr=(tmp / "mlflow.log").open("wb"),
                     )
                 )
-                _wait(f"{murl}/ping")
+                wait_for(f"{murl}/ping")
                 example = champ["example"]
                 body = {"dataframe_split": json.loads(example.to_json(orient="split"))}
                 body["dataframe_split"].pop("index", None)

@@ -253,6 +253,8 @@ def serve(
     # the service keeps serving its last good model meanwhile.
     os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "2")
     os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "10")
+    from api.body_timeout import UVICORN_LIMITS
+
     logging.getLogger("api").setLevel(logging.INFO)
     uvicorn.run(
         "api.main:create_app",
@@ -262,6 +264,7 @@ def serve(
         workers=workers,
         access_log=access_log,
         log_level="info",
+        **UVICORN_LIMITS,  # the h11 parser with a 64 KiB header bound, a keep-alive timeout
     )
 
 

@@ -84,6 +84,7 @@ def reissue_command(
     from api.reissue import reissue
     from api.service import InvalidInput, NotReady
     from api.settings import ApiSettings
+    from forecasting.tracking.store import TrackingUnavailable
 
     start, end = _day(first, "--from"), _day(last, "--to")
     if start > end:
@@ -95,7 +96,12 @@ def reissue_command(
     if data is not None:
         overrides["data_dir"] = data
     settings = ApiSettings(**overrides)  # type: ignore[arg-type]
-    service = build_service(settings, get_registry(settings))
+    try:
+        registry = get_registry(settings)  # a SQLite store that does not exist is refused
+    except TrackingUnavailable as exc:
+        output.print_error(exc)
+        raise typer.Exit(code=EXIT_UNAVAILABLE) from exc
+    service = build_service(settings, registry)
     service.observed.reload_if_changed()
     service.store.refresh()
     try:

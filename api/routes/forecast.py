@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
 from api.cache import CACHE_UNTIL
@@ -22,6 +22,7 @@ from api.deps import (
 )
 from api.export import CSV_MEDIA_TYPE, forecast_csv
 from api.issued import Issued
+from api.ratelimit import RATE_LIMITED, limit_scenarios
 from api.schemas import (
     ExceedanceResponse,
     ForecastResponse,
@@ -131,7 +132,8 @@ async def get_forecast(
     "",
     response_model=ForecastResponse,
     summary="Forecast under a weather scenario",
-    responses=ERRORS,
+    responses={**ERRORS, **RATE_LIMITED},
+    dependencies=[Depends(limit_scenarios)],
 )
 async def post_forecast(service: ServiceDep, body: ScenarioRequest) -> Response:
     """The same answer as GET, computed with the caller's weather on the days given.
@@ -141,7 +143,9 @@ async def post_forecast(service: ServiceDep, body: ScenarioRequest) -> Response:
     (`"weather_uncertainty": "none"` takes it exactly). Each scenario day must hold every
     weather variable the model needs (422 names the missing one); days not given come from
     the weather chain. Scenarios use `CROSSINGS_SCENARIO_SAMPLES` sample paths (default 500)
-    and the same seed as every forecast: the same request gets the same answer."""
+    and the same seed as every forecast: the same request gets the same answer (and is
+    archived once). Each client may post `CROSSINGS_SCENARIO_RATE_LIMIT` scenarios (default
+    60 a minute); over it, 429 with `Retry-After`."""
     champion = service.champion(body.target)
     weather = [day.model_dump() for day in body.weather]
     ask = Ask(body.start, body.horizon, body.as_of, body.weather_mode)

@@ -70,12 +70,15 @@ class ScenarioRequest(BaseModel):
 
     target: Target = "people"
     start: IsoDate | None = Field(
-        None, description="First forecast day (from the issue date on); default: the issue date."
+        None,
+        description="First forecast day, from the issue date to 13 days after it (the last "
+        "asked day at most 13 days after it); default: the issue date.",
     )
     as_of: IsoDate | None = Field(
         None,
         description="Issue the forecast as of this past day (a hindcast); default: today, or "
-        "the day after the data when it is older than the bridge allows.",
+        "the day after the data when it is older than the bridge allows. Within the served "
+        "data, as for GET /v1/forecast (a 422 naming as_of otherwise).",
     )
     weather_mode: Literal["forecast"] = Field(
         "forecast", description="A scenario is a weather forecast: only `forecast`."

@@ -148,6 +148,32 @@ def redact(uri: str) -> str:
     return re.sub(r"//([^:/@]+):[^@/]+@", r"//\1:***@", uri)
 
 
+def sqlite_file(uri: str) -> Path | None:
+    """The database file of a ``sqlite:///PATH`` URI (None for other URIs and in-memory)."""
+    if urlparse(uri).scheme != "sqlite":
+        return None
+    path = uri.removeprefix("sqlite:///").split("?", 1)[0]
+    if uri.startswith("sqlite:///") and path and path != ":memory:":
+        return Path(path)
+    return None
+
+
+def require_existing_store(uri: str) -> None:
+    """Refuse a SQLite store whose file does not exist, for commands that only read it
+    (serving, reissuing): MLflow would quietly create an empty store there, so a typo in
+    MLFLOW_TRACKING_URI would serve no model instead of failing. Raises TrackingUnavailable
+    naming the path and the fix; other URIs pass (`crossings train` creates its store)."""
+    db = sqlite_file(uri)
+    if db is None or db.is_file():
+        return
+    raise TrackingUnavailable(
+        f"the MLflow store {redact(uri)} does not exist (no file {db.resolve()}); nothing "
+        "was created. Set MLFLOW_TRACKING_URI to the store `crossings train` wrote to (by "
+        f"default {DEFAULT_TRACKING_URI}, relative to the folder it ran in), or run "
+        "`crossings train` first to create it"
+    )
+
+
 def check_reachable(uri: str | None = None) -> None:
     """Raise TrackingUnavailable, naming the URI and the fix, unless MLflow answers.
 

@@ -15,6 +15,13 @@ error model), as a backtest in `forecast` mode does. The mixture CRPS of weights
 Σ w_i E|X_i − y| − ½ Σ w_i w_j E|X_i − X_j|, quadratic in w; the weights per lead minimise it
 (averaged with the all-lead objective, to steady the per-lead estimate) over a simplex grid.
 The served members are then refitted on the whole history.
+
+P(any) calibration: by default the members come with their own defaults, so the hurdle
+member recalibrates its P(any) itself. With `recalibrate`, the pool's P(any crossing) at the
+inner origins (Σ w_i p_i per lead) fits one Platt map (`forecasting.models.recalibration`)
+that moves the pooled paths' zeros in predict, and the hurdle member skips its own. It is off
+by default: on 12 inner origins (84 pairs, the same origins that chose the weights) it made
+the pool worse (benchmarks/CALIBRATION.md).
 """
 
 from __future__ import annotations
@@ -28,12 +35,19 @@ import pandas as pd
 
 from forecasting import features, schema
 from forecasting.models.base import Model
-from forecasting.weather.error_model import ForecastErrorModel
+from forecasting.models.recalibration import (
+    PAnyCalibration,
+    fit_calibration,
+    simulated_issued_weather,
+)
 from forecasting.weather.paths import FutureWeather
 
 log = logging.getLogger(__name__)
 
 DEFAULT_MEMBERS: tuple[str, ...] = ("hurdle", "sarimax", "climatology")
+# Member hyperparameters when the pool's P(any) is recalibrated (`recalibrate`): the hurdle
+# member then skips its own recalibration (and its cost); `member_params` overrides them.
+POOL_RECAL_MEMBER_PARAMS: dict[str, dict[str, Any]] = {"hurdle": {"recalibrate": False}}
 
 
 class StackedEnsemble(Model):
@@ -45,6 +59,8 @@ class StackedEnsemble(Model):
     weather_paths = True
     supports_conditioning = True
     min_history_days = 366 + 7 * 30
+    recalibrate: bool = False  # read by models pickled before the option
+    recal_: PAnyCalibration | None = None
 
     def __init__(
         self,
@@ -56,6 +72,7 @@ class StackedEnsemble(Model):
         inner_samples: int = 200,
         weight_step: float = 0.05,
         seed: int = 0,
+        recalibrate: bool = False,
     ) -> None:
         self.target = target
         self.members = tuple(members)
@@ -65,6 +82,7 @@ class StackedEnsemble(Model):
         self.inner_samples = inner_samples
         self.weight_step = weight_step
         self.seed = seed
+        self.recalibrate = recalibrate
 
     @property
     def weather_variables(self) -> tuple[str, ...]:
@@ -77,7 +95,11 @@ class StackedEnsemble(Model):
     def _member(self, name: str) -> Model:
         from forecasting.models import create
 
-        return create(name, target=self.target, **(self.member_params or {}).get(name, {}))
+        params = {
+            **(POOL_RECAL_MEMBER_PARAMS.get(name, {}) if self.recalibrate else {}),
+            **(self.member_params or {}).get(name, {}),
+        }
+        return create(name, target=self.target, **params)
 
     def _fit(self, history: pd.DataFrame, weather: pd.DataFrame | None) -> None:
         assert weather is not None
@@ -89,9 +111,16 @@ class StackedEnsemble(Model):
         early = [
             self._member(m).fit(history.loc[dates < origins[0]], weather) for m in self.members
         ]
-        a, b = _score_terms(early, history, weather, origins, self.horizon, self._inner_draws())
+        a, b, p, y = _score_terms(
+            early, history, weather, origins, self.horizon, self._inner_draws()
+        )
         self.inner_crps_ = a.mean(axis=0)  # (members, leads): each member's own CRPS
         self.weights_ = _lead_weights(a, b, self.weight_step)
+        self.recal_ = (
+            fit_calibration(_pooled_pairs(p, y, self.weights_, origins))
+            if self.recalibrate
+            else None
+        )
         self.members_ = [self._member(m).fit(history, weather) for m in self.members]
         log.debug("ensemble weights by lead (members %s): %s", self.members, self.weights_)
 
@@ -121,19 +150,27 @@ class StackedEnsemble(Model):
         w = self.weights_[np.minimum(np.arange(h), len(self.weights_) - 1)]  # (h, members)
         cum = np.cumsum(w, axis=1)
         pick = (u[:, None, None] >= cum[None, :, :-1]).sum(axis=2)  # (n, h)
-        return np.take_along_axis(draws, pick[None, :, :], axis=0)[0]
+        pooled = np.take_along_axis(draws, pick[None, :, :], axis=0)[0]
+        return pooled if self.recal_ is None else self.recal_.apply(pooled, rng)
 
 
-def _issued_weather(
-    weather: pd.DataFrame, days: pd.DatetimeIndex, n: int, rng: np.random.Generator
-) -> FutureWeather:
-    """Paths spread around one simulated issued forecast of the observed weather on `days`."""
-    cols = features.CORE_WEATHER
-    truth = features.fill_weather(weather).reindex(days)[list(cols)].ffill().bfill()
-    err = ForecastErrorModel()
-    issued = err.issue(truth.to_numpy(dtype=float), cols, rng)
-    paths = err.spread(issued, cols, n, rng)
-    return FutureWeather(days, paths, cols, ("simulated",) * len(days))
+def _pooled_pairs(
+    p: np.ndarray, y: np.ndarray, weights: np.ndarray, origins: list[pd.Timestamp]
+) -> pd.DataFrame:
+    """(origin, lead, p, y) of the pool's P(any) at the inner origins: Σ_i w_i p_i per lead.
+    The weights were chosen on these same origins, so the pool's P(any) here is a little
+    better than out of sample; its P(any) map is fitted on them all the same (the members'
+    fits are not: they see only the history before the first inner origin)."""
+    pooled = np.einsum("oil,li->ol", p, weights)
+    o, lead = np.meshgrid(np.arange(len(origins)), np.arange(p.shape[2]), indexing="ij")
+    return pd.DataFrame(
+        {
+            "origin": [origins[i] for i in o.ravel()],
+            "lead": lead.ravel() + 1,
+            "p": pooled.ravel(),
+            "y": y.ravel(),
+        }
+    )
 
 
 def _score_terms(
@@ -143,29 +180,34 @@ def _score_terms(
     origins: list[pd.Timestamp],
     horizon: int,
     draws: tuple[int, np.random.Generator],
-) -> tuple[np.ndarray, np.ndarray]:
-    """Per origin and lead: A[o, i, l] = E|X_i − y| and B[o, i, j, l] = E|X_i − X_j|."""
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per origin and lead: A[o, i, l] = E|X_i − y|, B[o, i, j, l] = E|X_i − X_j|, the
+    members' P(any) P[o, i, l] and whether a crossing happened Y[o, l]."""
     n, rng = draws
     dates = pd.DatetimeIndex(history[schema.DATE])
     k = len(fitted)
     a = np.zeros((len(origins), k, horizon))
     b = np.zeros((len(origins), k, k, horizon))
+    p = np.zeros((len(origins), k, horizon))
+    hit = np.zeros((len(origins), horizon), dtype=bool)
     for o, origin in enumerate(origins):
         known = history.loc[dates < origin]
         days = pd.date_range(origin, periods=horizon, freq="D")
         actual = history.loc[dates.isin(days), fitted[0].target].to_numpy(dtype=float)
-        fw = _issued_weather(weather, days, n, rng)
+        fw = simulated_issued_weather(weather, days, n, rng)
         samples = []
         for model in fitted:
             state = model.condition(known, weather.loc[weather[schema.DATE] < origin])
             fc = state.predict(horizon, fw if model.uses_weather else None, n, rng)
             samples.append(fc.samples.astype(float))
+        hit[o] = actual > 0
         for i in range(k):
+            p[o, i] = (samples[i] > 0).mean(axis=0)
             a[o, i] = np.abs(samples[i] - actual).mean(axis=0)
             for j in range(i, k):
                 diff = np.abs(samples[i][:, None, :] - samples[j][None, :, :])
                 b[o, i, j] = b[o, j, i] = diff.mean(axis=(0, 1))
-    return a, b
+    return a, b, p, hit
 
 
 def _simplex(k: int, step: float) -> np.ndarray:

@@ -4,6 +4,11 @@ Part one is a logistic regression of "any arrivals" on season, weather, the run 
 and the recent level. Part two models (count − 1) on crossing days as negative binomial with
 the same covariates. Forecasts simulate day by day, so blocked-day runs and the recent level
 follow each sample path and are never read from the future.
+
+With `recalibrate` (the default), `fit` also fits a Platt map of P(any crossing) on the
+hurdle's own forecasts at `recal_origins` weekly inner origins over the end of the history it
+is given (refitted `recal_refits` times, forecasting under simulated issued weather), and
+`predict` moves the simulated paths' zeros to match it (`forecasting.models.recalibration`).
 """
 
 from __future__ import annotations
@@ -18,6 +23,12 @@ from forecasting import features, schema
 from forecasting.errors import ConfigError
 from forecasting.models._train_weather import decay_weights, weather_as_served
 from forecasting.models.base import Model
+from forecasting.models.recalibration import (
+    PAnyCalibration,
+    fit_calibration,
+    inner_origins,
+    inner_pairs,
+)
 from forecasting.weather.paths import FutureWeather
 
 log = logging.getLogger(__name__)
@@ -26,6 +37,9 @@ COUNT_FAMILIES = ("lognormal", "negbin")
 # Train as served (benchmarks/CALIBRATION.md): fit on the training weather seen through the
 # forecast error model at these lead days, one copy each. () fits on the observed weather.
 TRAIN_LEADS: tuple[int, ...] = (1, 2, 3, 4, 5, 6, 7)
+# The seed of the inner forecasts that fit the P(any) recalibration (a refit is reproducible).
+RECAL_SEED = 20_260_509
+RECAL_HORIZON = 7
 
 
 def _design(doy: np.ndarray, weather: np.ndarray, state: np.ndarray, harmonics: int) -> np.ndarray:
@@ -48,6 +62,11 @@ class Hurdle(Model):
     # reads these class values, which are the behaviour it was fitted with.
     train_leads: tuple[int, ...] = ()
     half_life_days: float | None = None
+    recalibrate: bool = False  # models pickled before the option were fitted without it
+    recal_origins: int = 52
+    recal_refits: int = 4
+    recal_samples: int = 200
+    recal_: PAnyCalibration | None = None
 
     def __init__(
         self,
@@ -59,6 +78,10 @@ class Hurdle(Model):
         count_family: str = "negbin",
         train_leads: tuple[int, ...] = TRAIN_LEADS,
         half_life_days: float | None = None,
+        recalibrate: bool = True,
+        recal_origins: int = 52,
+        recal_refits: int = 4,
+        recal_samples: int = 200,
     ) -> None:
         self.target = target
         self.history_days = history_days
@@ -68,6 +91,10 @@ class Hurdle(Model):
         self.count_family = count_family
         self.train_leads = tuple(int(x) for x in train_leads)
         self.half_life_days = half_life_days
+        self.recalibrate = recalibrate
+        self.recal_origins = recal_origins
+        self.recal_refits = recal_refits
+        self.recal_samples = recal_samples
 
     def _fit(self, history: pd.DataFrame, weather: pd.DataFrame | None) -> None:
         import statsmodels.api as sm
@@ -124,6 +151,40 @@ class Hurdle(Model):
             else float(w.loc[: dates[-1], "wind_mean_ms"].iloc[-1])
         )
         log.debug("hurdle fit on %d days (%d crossing days)", len(y), int(pos.sum()))
+        self.recal_ = self._fit_recalibration(history, weather) if self.recalibrate else None
+
+    def _fit_recalibration(
+        self, history: pd.DataFrame, weather: pd.DataFrame
+    ) -> PAnyCalibration | None:
+        """The P(any) map fitted on inner rolling origins over the end of `history`
+        (`forecasting.models.recalibration`), or None when the history is too short."""
+        # the inner forecasts need observed weather to simulate their issued forecast from:
+        # with weather lagging the arrivals, they end where the weather ends
+        last = min(
+            pd.Timestamp(history[schema.DATE].iloc[-1]),
+            pd.Timestamp(weather[schema.DATE].iloc[-1]),
+        )
+        origins = inner_origins(last, self.recal_origins, RECAL_HORIZON)
+        before = int((history[schema.DATE] < origins[0]).sum())
+        if self.recal_origins < 1 or before < 365:
+            log.warning(
+                "hurdle: P(any) recalibration skipped: %d inner origins leave %d days of "
+                "history before the first (need 365); lower recal_origins or give more history",
+                self.recal_origins,
+                before,
+            )
+            return None
+        params = {**self.get_params(), "recalibrate": False}
+        pairs = inner_pairs(
+            lambda: Hurdle(**params),
+            history,
+            weather,
+            origins,
+            self.recal_refits,
+            RECAL_HORIZON,
+            (self.recal_samples, np.random.default_rng(RECAL_SEED)),
+        )
+        return fit_calibration(pairs)
 
     def _condition(self, history: pd.DataFrame, weather: pd.DataFrame | None) -> None:
         assert weather is not None
@@ -221,4 +282,8 @@ class Hurdle(Model):
             out[:, t] = y
             state.update(y)
             prev = wx["wind_mean_ms"]
-        return out
+        if self.recal_ is None:
+            return out
+        # a child stream (spawning draws nothing from `rng`): day t's moves depend on days
+        # up to t only, so a day's numbers do not depend on the horizon asked
+        return self.recal_.apply(out, rng.spawn(1)[0])

@@ -79,6 +79,16 @@ def set_version_tags(name: str, version: str, tags: Mapping[str, Any]) -> None:
         c.set_model_version_tag(name, version, key, param_value(value))
 
 
+def describe_version(name: str, version: str, text: str) -> None:
+    """Set a registered model version's description (shown in the MLflow UI)."""
+    client().update_model_version(name, str(version), description=text)
+
+
+def describe_registered_model(name: str, text: str) -> None:
+    """Set a registered model's description (shown in the MLflow UI)."""
+    client().update_registered_model(name, description=text)
+
+
 def get_version_by_alias(name: str, alias: str) -> VersionInfo | None:
     """The version `alias` points to, or None if the model or alias does not exist."""
     try:

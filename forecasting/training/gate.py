@@ -33,6 +33,9 @@ from forecasting.training.runlog import as_float
 
 log = logging.getLogger(__name__)
 
+PROVENANCE_ARTIFACT = "provenance.json"
+TAG_LIMIT = 200  # registry tags stay short; the long values are in PROVENANCE_ARTIFACT
+
 
 def gate_key(gate: GatePolicy, bt: BacktestConfig, fingerprint: str) -> str:
     """A fingerprint of "the same backtest window and data": two gate scores are comparable
@@ -146,6 +149,22 @@ def champion_score(
     return score, reevaluated, note
 
 
+def _champion_params(champion: tracking.VersionInfo) -> dict[str, Any] | None:
+    """The champion's hyperparameters: from its provenance artifact, or from the
+    ``model_params`` tag that versions registered before the artifact carry."""
+    raw = champion.tags.get("model_params")
+    if raw is not None:
+        try:
+            params = json.loads(raw)
+        except ValueError:
+            return None
+        return params if isinstance(params, dict) else None
+    run_id = champion.tags.get("run_id") or champion.run_id
+    record = tracking.load_run_dict(run_id, PROVENANCE_ARTIFACT) if run_id else None
+    params = (record or {}).get("model_params")
+    return params if isinstance(params, dict) else None
+
+
 def _recorded_origin_scores(champion: tracking.VersionInfo, gate: GatePolicy) -> pd.Series | None:
     """The champion's per-origin scores from its run's logged backtest rows, if readable."""
     run_id, name = champion.tags.get("run_id"), champion.tags.get("model_name")
@@ -175,10 +194,7 @@ def champion_scores(
             note = "recorded score, same window and data"
             return float(tags["gate.score"]), False, note, per_origin
     name = tags.get("model_name")
-    try:
-        params = json.loads(tags.get("model_params", "{}"))
-    except ValueError:
-        params = None
+    params = _champion_params(champion)
     if not name or not isinstance(params, dict):
         return None, False, "the champion has no model_name/model_params tags", None
     try:
@@ -227,40 +243,83 @@ def _judge(
     return _Verdict(version, score, reevaluated, promote, reason, test)
 
 
+def _short(text: str, limit: int = TAG_LIMIT) -> str:
+    """`text` cut to `limit` characters for a tag (the whole text is in the artifact)."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _version_tags(
+    c: Candidate, v: _Verdict, gate: GatePolicy, provenance: Provenance, record_uri: str
+) -> dict[str, Any]:
+    """A version's tags, each short: what the gate and a reader of the registry need, and
+    where the long provenance is."""
+    run = c.run
+    return {
+        "model_name": run.model,
+        "target": run.target,
+        "run_id": run.run_id,
+        "gate.score": repr(run.gate_score),
+        "gate.key": c.key,
+        "trained_at": c.trained_at,
+        **provenance.version_tags(),
+        "gate.decision": v.alias,
+        "gate.reason": _short(v.reason),
+        "gate.champion_version": v.champion_version or "",
+        "gate.champion_score": "" if v.champion_score is None else repr(v.champion_score),
+        "gate.champion_reevaluated": str(v.reevaluated).lower(),
+        "gate.p_value": "" if v.test is None else f"{v.test.p_value:.4g}",
+        "gate.significance": f"{gate.significance:g}",
+        "provenance": record_uri,
+    }
+
+
+def _log_provenance(
+    c: Candidate, v: _Verdict, gate: GatePolicy, provenance: Provenance, data: TrainingData
+) -> str:
+    """Log the long provenance (full params, manifest, hashes, the gate's full reasoning) as
+    ``provenance.json`` on the winner's run; returns its URI for the version's tag."""
+    run = c.run
+    decision = {
+        "key": c.key,
+        "score": run.gate_score,
+        **dataclasses.asdict(gate),
+        "decision": v.alias,
+        "reason": v.reason,
+        "champion_version": v.champion_version,
+        "champion_score": v.champion_score,
+        "champion_reevaluated": v.reevaluated,
+        "paired_test": None if v.test is None else dataclasses.asdict(v.test),
+    }
+    record = provenance.version_record(run, c.trained_at, data.manifest, decision)
+    tracking.log_dict(record, PROVENANCE_ARTIFACT, run_id=run.run_id)
+    return f"runs:/{run.run_id}/{PROVENANCE_ARTIFACT}"
+
+
 def register(
     c: Candidate,
     gate: GatePolicy,
     provenance: Provenance,
     data: TrainingData,
     progress: ProgressFn | None,
+    description: str = "",
 ) -> Registered:
-    """Compare with the champion, register the winner and tag the version (no alias yet)."""
+    """Compare with the champion, register the winner, log its provenance artifact, tag and
+    describe the version (no alias yet). `description` is the experiment config's."""
     if progress:
         progress(f"{c.backtest.target}: gate and register", 0, 1)
     v = _judge(c, gate, data, progress)
     run, name = c.run, c.registered_name
     version = tracking.register_model(c.model_uri, name)
-    tracking.set_version_tags(
+    record_uri = _log_provenance(c, v, gate, provenance, data)
+    tracking.set_version_tags(name, version, _version_tags(c, v, gate, provenance, record_uri))
+    # Descriptions from the experiment config on the version and the registered model.
+    verdict = f"{v.alias}; {v.reason}"
+    tracking.describe_version(
         name,
         version,
-        {
-            "model_name": run.model,
-            "model_params": run.params,
-            "target": run.target,
-            "run_id": run.run_id,
-            "gate.score": repr(run.gate_score),
-            "gate.key": c.key,
-            "trained_at": c.trained_at,
-            **provenance.version_tags(),
-            "gate.decision": v.alias,
-            "gate.reason": v.reason,
-            "gate.champion_version": v.champion_version or "",
-            "gate.champion_score": "" if v.champion_score is None else repr(v.champion_score),
-            "gate.champion_reevaluated": str(v.reevaluated).lower(),
-            "gate.p_value": "" if v.test is None else f"{v.test.p_value:.4g}",
-            "gate.significance": f"{gate.significance:g}",
-        },
+        provenance.version_description(run, c.trained_at, verdict, description, record_uri),
     )
+    tracking.describe_registered_model(name, provenance.model_description(run.target, description))
     record = {
         "old_version": v.champion_version,
         "old_metric": v.champion_score,
@@ -319,6 +378,7 @@ def mark_trained(r: Registered, provenance: Provenance) -> None:
 
 
 __all__ = [
+    "PROVENANCE_ARTIFACT",
     "Candidate",
     "Registered",
     "alias_move",

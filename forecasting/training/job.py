@@ -35,7 +35,15 @@ from forecasting.training.config import ExperimentConfig, check_data
 from forecasting.training.plan import JobPlan, TargetPlan, resolve
 from forecasting.training.provenance import TrainingData, git_commit, load_data
 from forecasting.training.results import ModelRun, ProgressFn, TargetResult, TrainResult
-from forecasting.training.runlog import RunContext, log_model_run, log_summary_table
+from forecasting.training.runlog import (
+    RunContext,
+    log_comparison,
+    log_model_run,
+    log_summary_table,
+    log_training_data,
+    source_tags,
+    uses_weather,
+)
 from forecasting.training.vintages import VintageDiff
 
 log = logging.getLogger(__name__)
@@ -66,27 +74,23 @@ def train(
     data = prepare(cfg, data_dir)
     uri = tracking.configure(tracking_uri)
     tracking.check_reachable(uri)
-    experiment_id = tracking.ensure_experiment(cfg.experiment_name)
+    experiment_id = _open_experiment(cfg)
     plan = resolve(cfg, data, git_commit())
     started = datetime.now(UTC)
     result = _new_result(cfg, plan, experiment_id, uri)
-    if plan.window is not None:
-        log.info("backtest window: %s", plan.window.reason())
-        result.window = plan.window.as_dict()
-    if plan.weather_lag is not None:
-        result.weather_lag = plan.weather_lag.as_dict()
-        if (warning := plan.weather_lag.message()) is not None:
-            log.warning("weather lag: %s", warning)
     with (
         tempfile.TemporaryDirectory(prefix="crossings-train-") as tmp_name,
         tracking.start_run(
             experiment_id,
             run_name=f"{cfg.name}-{started:%Y%m%d-%H%M%S}",
-            tags={"config": cfg.name, "data.vintage": str(data.vintage)},
+            tags={"config": cfg.name, "data.vintage": str(data.vintage)}
+            | source_tags(plan.provenance),
+            description=_describe_job(cfg, plan),
         ) as parent_id,
     ):
         result.parent_run_id = parent_id
         _log_config(cfg, plan, data)
+        log_training_data(data, _any_weather(plan))
         _log_vintage(plan, vintage, Path(tmp_name))
         ctx = RunContext(
             experiment_id=experiment_id,
@@ -96,6 +100,7 @@ def train(
             next_days=plan.next_days,
             register=plan.register,
             tmp=Path(tmp_name),
+            description=cfg.description,
         )
         candidates: list[gate.Candidate] = []
         summaries = []
@@ -109,9 +114,18 @@ def train(
     return result
 
 
+def _open_experiment(cfg: ExperimentConfig) -> str:
+    """The config's experiment (created if new), described by the config's description."""
+    experiment_id = tracking.ensure_experiment(cfg.experiment_name)
+    if cfg.description.strip():
+        tracking.describe_experiment(experiment_id, cfg.description.strip())
+    return experiment_id
+
+
 def _new_result(cfg: ExperimentConfig, plan: JobPlan, experiment_id: str, uri: str) -> TrainResult:
+    """The job's result before any run: its identity, window and weather lag."""
     prov = plan.provenance
-    return TrainResult(
+    result = TrainResult(
         config_name=cfg.name,
         experiment_name=cfg.experiment_name,
         experiment_id=experiment_id,
@@ -123,6 +137,36 @@ def _new_result(cfg: ExperimentConfig, plan: JobPlan, experiment_id: str, uri: s
         data_vintage=prov.data_vintage,
         gate_metric=plan.gate.metric,
         gate_weather_mode=plan.gate.weather_mode,
+    )
+    if plan.window is not None:
+        log.info("backtest window: %s", plan.window.reason())
+        result.window = plan.window.as_dict()
+    if plan.weather_lag is not None:
+        result.weather_lag = plan.weather_lag.as_dict()
+        if (warning := plan.weather_lag.message()) is not None:
+            log.warning("weather lag: %s", warning)
+    return result
+
+
+def _describe_job(cfg: ExperimentConfig, plan: JobPlan) -> str:
+    """The parent run's description: the config's own, then what the job compares."""
+    g = plan.gate
+    what = (
+        f"Config '{cfg.name}': {', '.join(cfg.models)} for {', '.join(cfg.targets)}; "
+        f"backtest {plan.provenance.backtest_window} in "
+        f"{', '.join(plan.provenance.backtest_weather_modes)} weather; gate on {g.metric} "
+        f"({g.weather_mode} weather), at least {g.min_improvement:.1%} better and "
+        f"significant at {g.significance:g}."
+    )
+    return f"{cfg.description.strip()}\n\n{what}" if cfg.description.strip() else what
+
+
+def _any_weather(plan: JobPlan) -> bool:
+    """Whether any model of the job reads the weather."""
+    return any(
+        uses_weather(name, tp.target, tp.backtest.model_params.get(name, {}))
+        for tp in plan.targets
+        for name in tp.backtest.models
     )
 
 
@@ -206,6 +250,7 @@ def _train_target(
                 trained_at=logged.trained_at,
                 rows=bt_result.rows,
             )
+    log_comparison(bt_result.rows, target, winner)
     tracking.log_metrics({f"{target}/winner_{ctx.gate.metric}": finite[winner]})
     tracking.set_tags({f"winner.{target}": winner})
     return TargetResult(target, runs, winner), candidate, summary
@@ -222,7 +267,8 @@ def _gate_and_promote(
     alias moves in one transaction (`tracking.move_together`): all targets or none."""
     tracking.recover([c.registered_name for c in candidates])
     registered = [
-        gate.register(c, ctx.gate, ctx.provenance, ctx.data, progress) for c in candidates
+        gate.register(c, ctx.gate, ctx.provenance, ctx.data, progress, ctx.description)
+        for c in candidates
     ]
     if registered:
         txn = tracking.move_together([gate.alias_move(r) for r in registered])

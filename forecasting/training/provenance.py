@@ -104,6 +104,17 @@ def git_commit() -> str:
     return head.stdout.strip() + ("-dirty" if status.stdout.strip() else "")
 
 
+def source_commit(commit: str) -> str | None:
+    """The commit as MLflow's ``mlflow.source.git.commit`` tag wants it: the bare hash (no
+    "-dirty"), or None when the commit is not known."""
+    bare = commit.removesuffix("-dirty").strip()
+    return None if bare in ("", "unknown") else bare
+
+
+def _about(description: str) -> str:
+    return f" ({description.strip()})" if description.strip() else ""
+
+
 def _coordinate(value: Any) -> float | None:
     """A manifest's latitude or longitude as a float (None when absent or not a number)."""
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
@@ -236,13 +247,67 @@ class Provenance:
             "backtest.weather_modes": ",".join(self.backtest_weather_modes),
         }
 
+    @property
+    def short_commit(self) -> str:
+        """The commit's first 12 hex digits (with "-dirty" if the tree was), for tags."""
+        bare = self.git_commit.removesuffix("-dirty")
+        return bare[:12] + self.git_commit[len(bare) :]
+
     def version_tags(self) -> dict[str, Any]:
-        """Tags every registered version carries about where it came from."""
+        """The short tags every registered version carries about where it came from; the
+        long record (hashes, the whole window, the full commit) is `record`, logged as the
+        version's provenance artifact."""
         return {
-            **self._shared(),
             "config_name": self.config_name,
-            "config_sha256": self.config_sha256,
+            "data.vintage": self.data_vintage,
+            "git.short_sha": self.short_commit,
+            "gate.metric": self.gate_metric,
+            "gate.weather_mode": self.gate_weather_mode,
+            "backtest.window": self.backtest_window,
         }
+
+    def record(self) -> dict[str, Any]:
+        """Everything this provenance holds, JSON-ready (the provenance artifact's core)."""
+        out: dict[str, Any] = json.loads(json.dumps(dataclasses.asdict(self), default=str))
+        out["backtest_window"] = self.backtest_window
+        return out
+
+    def version_record(
+        self, run: ModelRun, trained_at: str, manifest: dict[str, Any], gate: dict[str, Any]
+    ) -> dict[str, Any]:
+        """A registered version's long provenance (its ``provenance.json`` artifact): the
+        full hyperparameters, this record, the ingest manifest and the gate's reasoning."""
+        return {
+            "model_name": run.model,
+            "target": run.target,
+            "model_params": run.params,
+            "run_id": run.run_id,
+            "trained_at": trained_at,
+            "provenance": self.record(),
+            "manifest": manifest,
+            "gate": gate,
+        }
+
+    def version_description(
+        self, run: ModelRun, trained_at: str, gate: str, description: str, record_uri: str
+    ) -> str:
+        """A registered version's description: the model, the config (and its
+        description), the gate's verdict and where the full provenance is."""
+        return (
+            f"{run.model} forecasting daily {run.target}, from config "
+            f"'{self.config_name}'{_about(description)}. Gate on {self.gate_metric} "
+            f"({self.gate_weather_mode} weather): {gate}. Trained {trained_at} on data "
+            f"vintage {self.data_vintage}, backtest {self.backtest_window}. "
+            f"Provenance: {record_uri}"
+        )
+
+    def model_description(self, target: str, description: str) -> str:
+        """A registered model's description, from the config that last trained it."""
+        return (
+            f"Probabilistic forecasts of daily {target} crossing the Channel in small boats, "
+            "registered by `crossings train`; the `champion` alias is served. Last trained "
+            f"by config '{self.config_name}'{_about(description)}."
+        )
 
     def model_metadata(self, run: ModelRun, trained_at: str) -> dict[str, Any]:
         """The metadata saved inside a registered model (`CrossingsModel.metadata`)."""
@@ -281,4 +346,5 @@ __all__ = [
     "full_params",
     "git_commit",
     "load_data",
+    "source_commit",
 ]

@@ -18,6 +18,7 @@ import pandas as pd
 from forecasting import schema, tracking
 from forecasting.evaluation import metrics
 from forecasting.evaluation.backtest import BacktestResult
+from forecasting.ingest import ARRIVALS_FILE, WEATHER_FILE
 from forecasting.models import Model, create
 from forecasting.tracking.pyfunc import (
     DEFAULT_WEATHER_UNCERTAINTY,
@@ -25,10 +26,15 @@ from forecasting.tracking.pyfunc import (
     input_example,
     pip_requirements,
 )
-from forecasting.training import plots
+from forecasting.training import plots, plots_compare
 from forecasting.training.next_week import issue_next_week
 from forecasting.training.plan import GatePolicy, NextDays
-from forecasting.training.provenance import Provenance, TrainingData, full_params
+from forecasting.training.provenance import (
+    Provenance,
+    TrainingData,
+    full_params,
+    source_commit,
+)
 from forecasting.training.results import ModelRun
 
 log = logging.getLogger(__name__)
@@ -66,6 +72,7 @@ class RunContext:
     next_days: NextDays
     register: bool  # whether each target's winner is logged as a model to register
     tmp: Path
+    description: str = ""  # the experiment config's
 
 
 @dataclass(frozen=True)
@@ -131,6 +138,53 @@ def skill_metric_rows(
     return out
 
 
+def source_tags(provenance: Provenance) -> dict[str, str]:
+    """``mlflow.source.git.commit`` for a run, when the commit is known."""
+    commit = source_commit(provenance.git_commit)
+    return {tracking.GIT_COMMIT_TAG: commit} if commit else {}
+
+
+def uses_weather(name: str, target: str, params: dict[str, Any]) -> bool:
+    """Whether model `name` reads the weather."""
+    return bool(create(name, target=target, **params).weather_variables)
+
+
+def log_training_data(data: TrainingData, weather: bool) -> None:
+    """The daily tables the active run trained on, as MLflow dataset inputs: the arrivals,
+    and the weather if `weather`."""
+    tracking.log_dataset(data.arrivals, data.data_dir / ARRIVALS_FILE, "arrivals-daily")
+    if weather:
+        tracking.log_dataset(data.weather, data.data_dir / WEATHER_FILE, "weather-daily")
+
+
+def log_comparison(rows: pd.DataFrame, target: str, winner: str) -> None:
+    """The cross-model charts of one target's backtest on the active (parent) run: CRPS by
+    lead, the P(any) reliability diagram and the weekly-total coverage."""
+    folder = f"plots/compare/{target}"
+    tracking.log_figure(
+        plots_compare.crps_by_lead(rows, title=f"{target}: CRPS by lead day (winner {winner})"),
+        f"{folder}/crps_by_lead.png",
+    )
+    tracking.log_figure(
+        plots_compare.reliability_diagram(rows, title=f"{target}: P(any crossing) reliability"),
+        f"{folder}/reliability.png",
+    )
+    tracking.log_figure(
+        plots_compare.weekly_total_coverage(rows, title=f"{target}: weekly-total coverage"),
+        f"{folder}/weekly_total_coverage.png",
+    )
+
+
+def _describe_run(name: str, target: str, params: dict[str, Any], config: str) -> str:
+    """A model run's description: which model, target and hyperparameters, then the
+    experiment config's description."""
+    shown = ", ".join(f"{k}={v}" for k, v in sorted(params.items())) or "defaults"
+    if len(shown) > 600:
+        shown = shown[:599] + "…"
+    text = f"{name} forecasting daily {target}. Hyperparameters: {shown}."
+    return f"{text}\n\n{config.strip()}" if config.strip() else text
+
+
 def log_summary_table(summaries: list[pd.DataFrame], tmp: Path) -> None:
     """Every target's backtest summary as one CSV on the parent run."""
     table = pd.concat(summaries, ignore_index=True)
@@ -148,16 +202,20 @@ def log_model_run(
     configured = dict(result.config.model_params.get(name, {}))
     rows = result.rows.loc[result.rows["model"] == name].reset_index(drop=True)
     fits = result.fits.loc[result.fits["model"] == name, "fit_seconds"]
+    params = full_params(name, target, configured)
+    role = "winner" if winner else "candidate"
     with tracking.start_run(
         ctx.experiment_id,
         run_name=f"{target}-{name}",
         nested=True,
-        tags={"target": target, "model": name, "role": "winner" if winner else "candidate"},
+        tags={"target": target, "model": name, "role": role, **source_tags(ctx.provenance)},
+        description=_describe_run(name, target, params, ctx.description),
     ) as run_id:
+        log_training_data(ctx.data, uses_weather(name, target, configured))
         run = ModelRun(
             target=target,
             model=name,
-            params=full_params(name, target, configured),
+            params=params,
             run_id=run_id,
             gate_score=ctx.gate.score(summary, name),
             metrics=summary_metrics(summary, name),
@@ -258,6 +316,7 @@ def _log_pyfunc(
         output,
         params={**params, "n_samples": ctx.next_days.n_samples},
         pip_requirements=pip_requirements(run.model),
+        name=f"{run.target}-{run.model}",
     )
     return uri, trained_at
 
@@ -267,8 +326,12 @@ __all__ = [
     "LoggedRun",
     "RunContext",
     "as_float",
+    "log_comparison",
     "log_model_run",
     "log_summary_table",
+    "log_training_data",
     "skill_metric_rows",
+    "source_tags",
     "summary_metrics",
+    "uses_weather",
 ]

@@ -47,6 +47,8 @@ def _ratio_by_lead(arrivals: pd.DataFrame, weather: pd.DataFrame) -> tuple[pd.Se
     last = arrivals["date"].iloc[-1] - pd.Timedelta(days=6)
     cfg = BacktestConfig(
         models=["hurdle"],
+        # The weather modes' honesty, not the P(any) map (which costs 5 fits per origin).
+        model_params={"hurdle": {"recalibrate": False}},
         start=last - pd.Timedelta(days=N_ORIGINS - 1),
         end=last,
         step=1,

@@ -15,6 +15,8 @@ from tests.synthetic import generate_series
 HORIZON = 7
 # Fast members for unit tests: the ensemble's machinery does not depend on which.
 FAST_MEMBERS = ("hurdle", "climatology")
+# The hurdle member without its own P(any) recalibration (its inner origins cost time here).
+FAST_MEMBER_PARAMS = {"hurdle": {"recalibrate": False}}
 
 
 @pytest.fixture(scope="module")
@@ -52,8 +54,8 @@ def test_training_on_observed_weather_stays_reachable(series) -> None:  # type: 
     """train_leads=() is the hurdle as it was; the served default weakens the weather
     coefficients (errors in variables attenuate them)."""
     hist, w_hist, fw = _split(series)
-    old = create("hurdle", train_leads=()).fit(hist, w_hist)
-    new = create("hurdle").fit(hist, w_hist)
+    old = create("hurdle", train_leads=(), recalibrate=False).fit(hist, w_hist)
+    new = create("hurdle", recalibrate=False).fit(hist, w_hist)
     calm, storm = fw.values.copy(), fw.values.copy()
     wind = list(fw.columns).index("wind_mean_ms")
     calm[..., wind], storm[..., wind] = 1.0, 7.0
@@ -104,7 +106,12 @@ def test_ensemble_uses_only_the_history_it_is_given(series) -> None:  # type: ig
     changing those inside it does."""
     arrivals, _ = series
     hist, w_hist, _ = _split(series)
-    params = {"members": FAST_MEMBERS, "inner_origins": 4, "inner_samples": 100}
+    params = {
+        "members": FAST_MEMBERS,
+        "member_params": FAST_MEMBER_PARAMS,
+        "inner_origins": 4,
+        "inner_samples": 100,
+    }
     base = create("ensemble", **params).fit(hist, w_hist)
     assert base.weights_.shape == (HORIZON, 2)
     np.testing.assert_allclose(base.weights_.sum(axis=1), 1.0)
@@ -122,7 +129,12 @@ def test_ensemble_uses_only_the_history_it_is_given(series) -> None:  # type: ig
 def test_ensemble_pool_keeps_paths_and_beats_climatology(series) -> None:  # type: ignore[no-untyped-def]
     arrivals, _ = series
     hist, w_hist, fw = _split(series)
-    params = {"members": FAST_MEMBERS, "inner_origins": 6, "inner_samples": 100}
+    params = {
+        "members": FAST_MEMBERS,
+        "member_params": FAST_MEMBER_PARAMS,
+        "inner_origins": 6,
+        "inner_samples": 100,
+    }
     model = create("ensemble", **params).fit(hist, w_hist)
     fc = model.predict(HORIZON, fw, 400, seed=1)
     assert fc.samples.shape == (400, HORIZON) and fc.is_nonnegative_integer()

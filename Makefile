@@ -3,16 +3,24 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+LOCK   := requirements-lock.txt
 
-.PHONY: setup run train serve ingest test test-all lint typecheck bench clean
+.PHONY: setup lock run train serve ingest test test-all lint typecheck bench clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --upgrade pip
-	$(BIN)/pip install -e '.[dev]'
+	$(BIN)/pip install -c $(LOCK) -e '.[dev]'
 	touch $(STAMP)
 
-setup: $(STAMP)  ## create .venv and install the project with dev tools
+setup: $(STAMP)  ## create .venv and install the project with dev tools, at the lock's versions
+
+# Re-resolve the lock from pyproject.toml's ranges (all extras, every platform, Python 3.11).
+# Pins already in the lock are kept where they still fit; to move some or all of them:
+#   make lock LOCK_ARGS='--upgrade-package pandas'     make lock LOCK_ARGS=--upgrade
+lock: setup  ## regenerate requirements-lock.txt (uv pip compile); the next `make setup` installs it
+	$(BIN)/uv pip compile pyproject.toml --all-extras --universal --python-version 3.11 \
+		--custom-compile-command 'make lock' -o $(LOCK) $(LOCK_ARGS)
 
 run: train  ## the main job on embedded defaults: ingest, train and register, then serve on :8000
 	@echo "MLflow UI: $(BIN)/mlflow ui --backend-store-uri sqlite:///mlruns.db  (http://127.0.0.1:5000)"

@@ -16,6 +16,7 @@ from forecasting import cli_output as output
 from forecasting.cli_fetch import fetch_weather, issued_table
 from forecasting.cli_options import (
     ArrivalsOpt,
+    ClusterOpt,
     ConfigOpt,
     DataOpt,
     EndOpt,
@@ -38,6 +39,7 @@ from forecasting.cli_options import (
 )
 from forecasting.cli_outlook import outlook
 from forecasting.cli_reissue import reissue_command
+from forecasting.cli_tune import tune_command
 from forecasting.contract import DEFAULT_HORIZON, DEFAULT_WEATHER_DRAWS, MAX_HORIZON, MIN_HORIZON
 from forecasting.errors import ConfigError, InputError
 from forecasting.settings import default_arrivals_file, default_weather_file, get_settings
@@ -120,13 +122,16 @@ def backtest(
     jobs: JobsOpt = -1,
     as_json: JsonOpt = False,
     out: RowsOutOpt = None,
+    cluster: ClusterOpt = None,
 ) -> None:
     """Rolling-origin backtest with an expanding window; metrics per model."""
     from forecasting.adapters import read_arrivals, read_weather
     from forecasting.evaluation.backtest import BacktestConfig, run_backtest
+    from forecasting.evaluation.cluster import backend, scheduler_address
     from forecasting.models import parse_model_list
 
     try:
+        cluster_address = scheduler_address(cluster)
         cfg = BacktestConfig(
             models=parse_model_list(models),
             start=_parse_day(start, "--start"),
@@ -137,7 +142,7 @@ def backtest(
             weather_modes=(weather_mode,),
             n_samples=samples,
             seed=seed,
-            n_jobs=jobs,
+            n_jobs=-1 if cluster_address else jobs,  # on a cluster: all its workers
             weather_draws=weather_draws,
         )
         _check_flags(cfg)
@@ -145,7 +150,8 @@ def backtest(
         arrivals_path, weather_path = resolve_sources(arrivals, weather)
         a, w = read_arrivals(arrivals_path), read_weather(weather_path)
         _check_window(a, cfg)
-        with output.progress(f"backtest {len(cfg.origins)} origins") as advance:
+        label = f"backtest {len(cfg.origins)} origins"
+        with backend(cluster_address), output.progress(label) as advance:
             result = run_backtest(a, w, cfg, progress=advance, issued=issued)
     except (InputError, ConfigError) as exc:
         raise fail(exc) from exc
@@ -229,6 +235,7 @@ def _check_window(arrivals: pd.DataFrame, cfg: BacktestConfig) -> None:
 app.command("fetch-weather")(fetch_weather)
 app.command("outlook")(outlook)
 app.command("reissue")(reissue_command)
+app.command("tune")(tune_command)
 
 
 # -- serve -----------------------------------------------------------------------------

@@ -104,3 +104,13 @@ TrackingOpt = Annotated[
         "with artifacts in ./mlartifacts.",
     ),
 ]
+
+ClusterOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--cluster",
+        envvar="CROSSINGS_DASK_SCHEDULER",
+        help="Run the backtest's origins on this Dask scheduler, tcp://HOST:PORT (needs "
+        "pip install '.\\[distributed]'). Default: $CROSSINGS_DASK_SCHEDULER, else local.",
+    ),
+]

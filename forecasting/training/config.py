@@ -347,8 +347,9 @@ def _check_weather(
 
 
 def list_configs(folder: str | Path = "experiments") -> list[Path]:
-    """The YAML configs in a folder, sorted by name."""
-    return sorted(Path(folder).glob("*.yaml"))
+    """The experiment configs in a folder, sorted by name (tuning configs, tune-*.yaml for
+    `crossings tune`, are not experiment configs and are left out)."""
+    return sorted(p for p in Path(folder).glob("*.yaml") if not p.name.startswith("tune-"))
 
 
 __all__ = [

@@ -16,7 +16,7 @@ import time
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from api.archive_schema import (
@@ -37,6 +37,9 @@ if TYPE_CHECKING:
     from api.retention import Retention
 
 log = logging.getLogger(__name__)
+
+# The PostgreSQL advisory lock key that serialises schema creation across replicas.
+SCHEMA_LOCK_KEY = 0x43524F5353  # "CROSS"
 
 __all__ = [
     "ARCHIVE_QUANTILE_PROBS",
@@ -111,10 +114,15 @@ class ForecastArchive:
         return 0 if self.retention is None else self.retention.pruned
 
     def create_schema(self) -> None:
-        """Create the tables if they do not exist."""
-        metadata.create_all(self.engine)
-        for index in RETENTION_INDEXES:
-            index.create(self.engine, checkfirst=True)
+        """Create the tables and indexes if they do not exist. On PostgreSQL this runs in one
+        transaction holding an advisory lock, so replicas starting at once on a fresh database
+        do not race (`DuplicateTable`): the first creates, the others wait and find it done."""
+        with self.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK_KEY})
+            metadata.create_all(conn, checkfirst=True)
+            for index in RETENTION_INDEXES:
+                index.create(conn, checkfirst=True)
         self._schema_ready = True
 
     def start(self) -> None:

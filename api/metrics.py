@@ -1,102 +1,143 @@
 """Prometheus metrics: request counts and latencies (pure ASGI middleware), model versions,
-forecast age, registry and archive health. One registry per app, so tests can build many."""
+forecast age, registry and archive health. One registry per app, so tests can build many;
+with several workers, prometheus_client's multiprocess mode aggregates them all."""
 
 from __future__ import annotations
 
+import atexit
+import os
 import time
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import (
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 if TYPE_CHECKING:
     from api.service import ForecastService
 
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
 
+def multiprocess_dir() -> str | None:
+    """The prometheus_client multiprocess directory, when the server runs several workers
+    (`crossings serve --workers N` sets PROMETHEUS_MULTIPROC_DIR), else None."""
+    return os.environ.get(MULTIPROC_ENV) or None
+
+
 class Metrics:
-    """The service's collectors."""
+    """The service's collectors.
+
+    With PROMETHEUS_MULTIPROC_DIR set (several workers), every value lives in that directory
+    and `/metrics` aggregates all workers: counters and histograms are summed, and each gauge
+    is combined as its `multiprocess_mode` says (ignored in a single process). Gauges that
+    `render` refreshes hold each worker's value from the last scrape it answered.
+    """
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
-        r = self.registry
+        self._http_collectors()
+        self._model_collectors()
+        self._archive_collectors()
+        self._computed_seen = 0
+        self._pruned_seen = 0
+        if multiprocess_dir() is not None:
+            # Drop this worker's live gauges when it exits, so they stop counting.
+            atexit.register(multiprocess.mark_process_dead, os.getpid())
+
+    def _gauge(self, name: str, doc: str, mode: str, labels: Sequence[str] = ()) -> Gauge:
+        return Gauge(name, doc, labels, registry=self.registry, multiprocess_mode=mode)  # type: ignore[arg-type]
+
+    def _http_collectors(self) -> None:
         self.requests = Counter(
             "crossings_http_requests_total",
             "HTTP requests by method, route template and status code.",
             ["method", "route", "status"],
-            registry=r,
+            registry=self.registry,
         )
         self.latency = Histogram(
             "crossings_http_request_duration_seconds",
             "HTTP request latency by method and route template.",
             ["method", "route"],
             buckets=BUCKETS,
-            registry=r,
-        )
-        self.model_version = Gauge(
-            "crossings_model_version",
-            "Registry version of the champion served per target (numeric versions).",
-            ["target", "registered_model"],
-            registry=r,
-        )
-        self.model_loaded_at = Gauge(
-            "crossings_model_loaded_timestamp_seconds",
-            "When the served champion was loaded (Unix time).",
-            ["target"],
-            registry=r,
-        )
-        self.model_stale = Gauge(
-            "crossings_model_stale",
-            "1 when the registry could not be reached and the last good model is served.",
-            ["target"],
-            registry=r,
-        )
-        self.forecast_age = Gauge(
-            "crossings_forecast_age_seconds",
-            "Seconds since the newest default forecast served per target was computed.",
-            ["target"],
-            registry=r,
-        )
-        self.data_age = Gauge(
-            "crossings_data_age_days",
-            "Days between today (UTC) and the last observed day of arrivals.",
-            registry=r,
+            registry=self.registry,
         )
         self.forecasts = Counter(
             "crossings_forecasts_computed_total",
             "Forecasts computed (cache misses and scenarios).",
-            registry=r,
+            registry=self.registry,
         )
-        self.archive_failures = Gauge(
-            "crossings_archive_failures", "Forecasts that could not be archived.", registry=r
+
+    def _model_collectors(self) -> None:
+        # Across workers: the oldest version and load time still served (a worker a reload
+        # missed shows), stale if any worker is, and the answering worker's freshness.
+        self.model_version = self._gauge(
+            "crossings_model_version",
+            "Registry version of the champion served per target (numeric versions).",
+            "livemin",
+            ["target", "registered_model"],
         )
-        self.archive_pending = Gauge(
-            "crossings_archive_pending", "Forecasts waiting to be archived.", registry=r
+        self.model_loaded_at = self._gauge(
+            "crossings_model_loaded_timestamp_seconds",
+            "When the served champion was loaded (Unix time).",
+            "livemin",
+            ["target"],
         )
-        self.outbox_depth = Gauge(
+        self.model_stale = self._gauge(
+            "crossings_model_stale",
+            "1 when the registry could not be reached and the last good model is served.",
+            "livemax",
+            ["target"],
+        )
+        self.forecast_age = self._gauge(
+            "crossings_forecast_age_seconds",
+            "Seconds since the newest default forecast served per target was computed.",
+            "livemostrecent",
+            ["target"],
+        )
+        self.data_age = self._gauge(
+            "crossings_data_age_days",
+            "Days between today (UTC) and the last observed day of arrivals.",
+            "livemostrecent",
+        )
+
+    def _archive_collectors(self) -> None:
+        # Across workers: per-process counts are summed; backlog and degradation the worst.
+        self.archive_failures = self._gauge(
+            "crossings_archive_failures", "Forecasts that could not be archived.", "livesum"
+        )
+        self.archive_pending = self._gauge(
+            "crossings_archive_pending", "Forecasts waiting to be archived.", "livemax"
+        )
+        self.outbox_depth = self._gauge(
             "crossings_archive_outbox_depth",
             "Issued forecasts journalled in the local outbox, not yet in the archive database.",
-            registry=r,
+            "livemax",
         )
-        self.archive_degraded = Gauge(
+        self.archive_degraded = self._gauge(
             "crossings_archive_degraded",
             "1 while the archive database does not take writes (forecasts wait in the outbox).",
-            registry=r,
+            "livemax",
         )
-        self.archive_write_errors = Gauge(
+        self.archive_write_errors = self._gauge(
             "crossings_archive_write_errors",
             "Failed attempts to write to the archive database.",
-            registry=r,
+            "livesum",
         )
         self.archive_pruned = Counter(
             "crossings_archive_pruned_total",
             "Scenario forecasts deleted from the archive by the retention policy.",
-            registry=r,
+            registry=self.registry,
         )
-        self._computed_seen = 0
-        self._pruned_seen = 0
 
     def render(self, service: ForecastService) -> bytes:
         """Refresh the gauges that are read from the service, then export everything."""
@@ -128,7 +169,15 @@ class Metrics:
             pruned = service.archive.pruned
             self.archive_pruned.inc(max(0, pruned - self._pruned_seen))
             self._pruned_seen = pruned
-        return generate_latest(self.registry)
+        return self.export()
+
+    def export(self) -> bytes:
+        """The exposition text: every worker's values in multiprocess mode, else this app's."""
+        if multiprocess_dir() is None:
+            return generate_latest(self.registry)
+        merged = CollectorRegistry()
+        multiprocess.MultiProcessCollector(merged)
+        return generate_latest(merged)
 
 
 class MetricsMiddleware:

@@ -253,6 +253,8 @@ def serve(
     """Serve forecasts over HTTP (FastAPI app in api/; settings from CROSSINGS_* variables,
     the registry from MLFLOW_TRACKING_URI)."""
     import os
+    import shutil
+    import tempfile
 
     import uvicorn
 
@@ -263,16 +265,26 @@ def serve(
     from api.body_timeout import UVICORN_LIMITS
 
     logging.getLogger("api").setLevel(logging.INFO)
-    uvicorn.run(
-        "api.main:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        access_log=access_log,
-        log_level="info",
-        **UVICORN_LIMITS,  # the h11 parser with a 64 KiB header bound, a keep-alive timeout
-    )
+    # Several workers: /metrics aggregates them through prometheus_client's multiprocess
+    # mode, in a fresh directory the workers inherit (unless PROMETHEUS_MULTIPROC_DIR is set).
+    fresh_dir = None
+    if workers > 1 and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        fresh_dir = tempfile.mkdtemp(prefix="crossings-metrics-")
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = fresh_dir
+    try:
+        uvicorn.run(
+            "api.main:create_app",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            access_log=access_log,
+            log_level="info",
+            **UVICORN_LIMITS,  # the h11 parser with a 64 KiB header bound, a keep-alive timeout
+        )
+    finally:
+        if fresh_dir is not None:
+            shutil.rmtree(fresh_dir, ignore_errors=True)
 
 
 # -- train and retrain (MLflow lifecycle) ------------------------------------------------

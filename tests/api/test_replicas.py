@@ -1,0 +1,127 @@
+"""Several replicas of the API at once (issue 11, "Replicas").
+
+- Schema creation on a fresh PostgreSQL archive is serialised by an advisory lock, so
+  replicas starting together never fail with `DuplicateTable`.
+- `crossings serve --workers 2` (a real process on a tiny trained MLflow registry) answers
+  `/metrics` with every worker's requests, whichever worker takes the scrape.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+from sqlalchemy import create_engine, inspect
+
+from api.archive import ForecastArchive
+from api.archive_schema import engine_url, metadata
+from api.outbox import MEMORY
+from forecasting.ingest import ingest
+from forecasting.training.config import parse_config
+from forecasting.training.job import train
+from tests.api.test_archive import pg_url  # noqa: F401
+from tests.lifecycle import (
+    VENV_BIN,
+    env_with_venv,
+    free_port,
+    fresh_store,
+    make_store_template,
+    small_config,
+    start,
+    stop,
+    wait_http,
+    write_sources,
+)
+
+STARTS = 6
+
+
+@pytest.mark.postgres
+def test_concurrent_schema_creation_on_fresh_postgres(pg_url: str) -> None:  # noqa: F811
+    archives = [ForecastArchive(pg_url, outbox=MEMORY) for _ in range(STARTS)]
+    barrier = threading.Barrier(STARTS)
+
+    def first_start(archive: ForecastArchive) -> None:
+        with archive.engine.connect():  # connect before the barrier: start together
+            pass
+        barrier.wait(timeout=30)
+        archive.create_schema()
+
+    try:
+        with ThreadPoolExecutor(STARTS) as pool:
+            futures = [pool.submit(first_start, a) for a in archives]
+            errors = [f.exception(timeout=60) for f in futures]
+    finally:
+        for a in archives:
+            a.engine.dispose()
+    assert errors == [None] * STARTS
+    engine = create_engine(engine_url(pg_url))
+    try:
+        tables = inspect(engine).get_table_names()
+    finally:
+        engine.dispose()
+    assert sorted(tables) == sorted(metadata.tables)
+
+
+PREFIX = "replicas"
+REQUESTS = 40
+SCRAPES = 3
+
+
+@pytest.fixture(scope="module")
+def two_workers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`crossings serve --workers 2` on a freshly trained tiny registry; yields its URL."""
+    root = tmp_path_factory.mktemp("replicas")
+    uri = fresh_store(make_store_template(root), root / "mlruns")
+    ingest(*write_sources(root / "src"), root / "data")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("MLFLOW_TRACKING_URI", uri)
+        mp.chdir(root)
+        train(parse_config(small_config("replicas", PREFIX)), root / "data")
+    env = env_with_venv(
+        MLFLOW_TRACKING_URI=uri,
+        CROSSINGS_DATA_DIR=str(root / "data"),
+        CROSSINGS_ARCHIVE_URL=f"sqlite:///{root / 'archive.db'}",
+        CROSSINGS_MODEL_NAME_PREFIX=PREFIX,
+        CROSSINGS_TARGETS='["people"]',
+        CROSSINGS_POLL_SECONDS="0",
+        CROSSINGS_OPEN_METEO_URL="",  # no live provider: the model learned synthetic weather
+    )
+    env.pop("PROMETHEUS_MULTIPROC_DIR", None)  # serve must make its own
+    port, log = free_port(), root / "serve.log"
+    cmd = [str(VENV_BIN / "crossings"), "serve", "--port", str(port), "--workers", "2"]
+    proc = start(cmd, log, env, cwd=root)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_http(f"{base}/readyz", 180, proc, log)
+        yield base
+    finally:
+        stop(proc)
+
+
+def _requests_to(text: str, route: str) -> float:
+    """The request counter summed over methods and statuses for one route template."""
+    total = 0.0
+    for family in text_string_to_metric_families(text):
+        if family.name != "crossings_http_requests":
+            continue
+        for sample in family.samples:
+            if sample.name.endswith("_total") and sample.labels.get("route") == route:
+                total += sample.value
+    return total
+
+
+@pytest.mark.slow
+def test_metrics_count_every_workers_requests(two_workers: str) -> None:
+    for _ in range(REQUESTS):  # a new connection each time: either worker may take it
+        assert httpx.get(f"{two_workers}/healthz", timeout=10).status_code == 200
+    for k in range(SCRAPES):
+        with httpx.Client() as client:  # its own connection, so any worker may answer
+            r = client.get(f"{two_workers}/metrics", timeout=10)
+        assert r.status_code == 200
+        assert _requests_to(r.text, "/healthz") == REQUESTS, r.text
+        assert k - 1 <= _requests_to(r.text, "/metrics") <= k  # earlier scrapes counted too

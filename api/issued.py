@@ -240,8 +240,9 @@ class Issued:
         of the sha256 of canonical JSON (sorted keys) of its kind, target, asked days,
         samples, model (name, version, registered model, training time), data_as_of and
         archived `inputs` (issue date, weather, scenario, data version, seed). Seeded
-        forecasts with equal keys are equal, so a repeated scenario is archived once (the
-        outbox and the archive skip a forecast id they hold)."""
+        forecasts with equal keys are equal, so a forecast asked again, or issued by another
+        worker or replica, is archived once (the outbox and the archive skip a forecast id
+        they hold)."""
         facts = {
             "kind": self.kind,
             "target": self.target,

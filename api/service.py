@@ -304,8 +304,9 @@ class ForecastService:
         self.computed += 1
         if self.archive is not None:
             record = self._record(issued, obs, point, requested, uncertainty)
-            if kind == "scenario":  # content-addressed: a repeated scenario is archived once
-                issued.forecast_id = issued.content_key(record)
+            # content-addressed: the same forecast (same question, model and data), issued
+            # again or by another worker or replica, is archived once
+            issued.forecast_id = issued.content_key(record)
             self.archive.submit(issued.archive_record(record))
         log.debug(
             "issued %s %s forecast on %s for %s..%s (model %s v%s, %d days bridged)",

@@ -177,6 +177,24 @@ def test_another_model_version_is_another_row(
         assert _post_and_count(c, _scenario(origin), 2)[0] == 2
 
 
+def test_two_workers_archive_one_default_forecast(
+    settings: ApiSettings, registry: FakeRegistry, tmp_path: Path
+) -> None:
+    """Two workers (two apps, each with its own outbox, one archive database) asked the same
+    question give the same forecast, and the archive holds it once."""
+    bodies = []
+    for worker in ("a", "b"):
+        s = settings.model_copy(update={"archive_outbox": str(tmp_path / f"outbox-{worker}.db")})
+        with TestClient(build_app(s, registry)) as c:
+            r = c.get("/v1/forecast", params={"target": "people"})
+            assert r.status_code == 200, r.text
+            bodies.append({k: v for k, v in r.json().items() if k != "issued_at"})
+            c.app.state.service.archive.flush()  # type: ignore[attr-defined]
+            rows = _rows(c.app.state.service.archive, "default")  # type: ignore[attr-defined]
+    assert bodies[0] == bodies[1]
+    assert rows[0] == 1
+
+
 # --------------------------------------------------------------------------- retention
 
 

@@ -14,6 +14,7 @@ from typing import Any, Final
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Column,
     Date,
     DateTime,
@@ -97,6 +98,17 @@ quantiles_table: Final = Table(
     ),
     Column("date", Date, primary_key=True),
     Column("quantiles", JSON, nullable=False),  # one value per ARCHIVE_QUANTILE_PROBS
+)
+
+
+# One row (id 1): a counter that `POST /v1/admin/reload` increments and every worker and
+# replica watches, so a reload reaches them all (api/reload.py).
+reload_generation_table: Final = Table(
+    "reload_generation",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("generation", BigInteger, nullable=False),
+    Column("requested_at", DateTime(timezone=True), nullable=False),
 )
 
 

@@ -25,6 +25,7 @@ from api.deps import ModelNotRegistered, get_registry, require_registered
 from api.errors import BodyLimitMiddleware, install_error_handlers
 from api.head import HeadAsGetMiddleware
 from api.metrics import Metrics, MetricsMiddleware
+from api.reload import start_watcher
 from api.retention import Retention
 from api.routes import admin, forecast, health, history, issued, model, outlook, page
 from api.routes import verification as verification_routes
@@ -131,7 +132,8 @@ def _require_registered(service: ForecastService) -> None:
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Load data and champions, start the archive writer and the poller; stop them after.
+    """Load data and champions, start the archive writer, the poller and the reload watcher
+    (api/reload.py); stop them after.
 
     A champion refused by the live-source check stops the start-up with its message; one
     that appears later through the poller is refused while the last good one keeps serving
@@ -160,7 +162,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         service.archive.start()  # serves (forecasts wait in the outbox) with the database down
     _prefetch_weather(service, settings)
     service.store.start_polling(settings.poll_seconds, also=service.observed.reload_if_changed)
+    watcher = start_watcher(service)  # an admin reload on any worker reaches this one
     app.state.service = service
+    app.state.reload_watcher = watcher
     # Everything loaded so far (libraries, models, tables) lives as long as the process: move
     # it out of the garbage collector's generations so a full collection does not walk it
     # (otherwise those pauses show up as 100+ ms tail latency under load).
@@ -171,6 +175,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     finally:
         service.live.close()
         service.store.stop_polling()
+        if watcher is not None:
+            watcher.stop()
         if service.archive is not None:
             service.archive.close()  # bounded; what is not written stays in the outbox
 

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import logging
+
+from fastapi import APIRouter, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
 from api.deps import AdminDep, ServiceDep
+from api.reload import ReloadWatcher, reload_service
 from api.schemas import MessageResponse, ReloadResponse, ReloadTarget
+
+log = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"], dependencies=[AdminDep])
 
@@ -25,18 +30,27 @@ router = APIRouter(prefix="/v1/admin", tags=["admin"], dependencies=[AdminDep])
         },
     },
 )
-async def reload(service: ServiceDep) -> JSONResponse:
+async def reload(service: ServiceDep, request: Request) -> JSONResponse:
     """Ask the registry for each champion and load it (even if the version did not move).
-    Requests in flight finish on the model they started with."""
-    outcomes = await run_in_threadpool(service.store.refresh, True)
-    await run_in_threadpool(service.observed.reload_if_changed)
+    Requests in flight finish on the model they started with. With an archive database the
+    reload then reaches every other worker and replica within about a second (through the
+    shared reload generation, api/reload.py); without one, they follow at their next poll."""
+    outcomes = await run_in_threadpool(reload_service, service)
+    watcher: ReloadWatcher | None = getattr(request.app.state, "reload_watcher", None)
+    generation = None
+    if watcher is not None:
+        try:
+            generation = await run_in_threadpool(watcher.bump)
+        except Exception as exc:  # this worker reloaded; the others follow at their poll
+            log.warning("could not pass the reload on to the other workers: %s", exc)
     body = ReloadResponse(
+        generation=generation,
         targets={
             o.target: ReloadTarget(
                 previous=o.previous, current=o.current, changed=o.changed, error=o.error
             )
             for o in outcomes
-        }
+        },
     )
     failed = any(o.error for o in outcomes)
     return JSONResponse(body.model_dump(mode="json"), status_code=503 if failed else 200)

@@ -340,6 +340,12 @@ class ReloadResponse(BaseModel):
     model_config = _examples(examples.RELOAD)
 
     targets: dict[str, ReloadTarget]
+    generation: int | None = Field(
+        default=None,
+        description="The shared reload generation this reload set, which every other worker "
+        "and replica on the same archive database picks up within about a second; null "
+        "without an archive database (the others then follow at their next registry poll).",
+    )
 
 
 class ErrorItem(BaseModel):

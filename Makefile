@@ -37,8 +37,8 @@ serve: setup  ## serve offline (no live weather provider unless CROSSINGS_OPEN_M
 ingest: setup
 	$(BIN)/crossings ingest
 
-test: setup  ## the default test suite (unit + integration, a few minutes on 2 cores)
-	$(BIN)/pytest -q
+test: setup  ## the default test suite (unit + integration, about 4 minutes on 2 cores)
+	$(BIN)/pytest -q -n auto  # one pytest-xdist worker per core
 
 test-all: setup  ## everything, including tests marked slow
 	$(BIN)/pytest -q -m ''

@@ -47,6 +47,7 @@ class Issued:
     weather_fetched_at: datetime | None = None  # when the live forecast used was fetched
     created: float = field(default_factory=time.monotonic)
     _rendered: dict[tuple[float, ...], bytes] = field(default_factory=dict)
+    _archived: dict[str, Any] | None = None  # the payload at ARCHIVE_LEVELS, built once
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -192,7 +193,16 @@ class Issued:
         }
 
     def payload(self, levels: Sequence[float]) -> dict[str, Any]:
-        """The forecast response as a dict (see ForecastResponse)."""
+        """The forecast response as a dict (see ForecastResponse). The one at ARCHIVE_LEVELS
+        (the default bands) is built once and shared by the archive record and the answer;
+        callers get a shallow copy, so adding a key (the page's history) stays theirs."""
+        if tuple(levels) != tuple(ARCHIVE_LEVELS):
+            return self._build_payload(levels)
+        if self._archived is None:
+            self._archived = self._build_payload(ARCHIVE_LEVELS)
+        return dict(self._archived)
+
+    def _build_payload(self, levels: Sequence[float]) -> dict[str, Any]:
         return {
             "target": self.target,
             "start": self.start.isoformat(),

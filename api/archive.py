@@ -78,6 +78,7 @@ class ForecastArchive:
         pool_timeout: float = 2.0,
         max_backoff: float = 5.0,
         retention: Retention | None = None,
+        linger: float = 0.25,
     ) -> None:
         self.url = url
         self.engine = make_engine(
@@ -85,6 +86,11 @@ class ForecastArchive:
         )
         self.batch = batch
         self.max_backoff = max_backoff
+        # After a submit wakes it, the replayer waits this long for more forecasts, so a busy
+        # server writes many per transaction instead of one each (a flush does not wait).
+        self.linger = linger
+        self._flushing = 0
+        self._hurry = threading.Event()  # ends a linger early: a flush or close is waiting
         self.retention = retention  # prunes old scenarios from the replayer thread
         self.outbox = Outbox(outbox or default_outbox(url))
         self.failures = 0  # forecasts that could not even be journalled
@@ -159,6 +165,14 @@ class ForecastArchive:
             self._drain_once()
             return
         deadline = time.monotonic() + timeout
+        self._flushing += 1
+        self._hurry.set()
+        try:
+            self._flush_until(deadline)
+        finally:
+            self._flushing -= 1
+
+    def _flush_until(self, deadline: float) -> None:
         with self._progress:
             seen = self._attempts
             errors = self.write_errors
@@ -180,6 +194,7 @@ class ForecastArchive:
                 self.flush(timeout / 2)
             self._stop.set()
             self._wake.set()
+            self._hurry.set()
             self._thread.join(timeout=timeout / 2)
             if self._thread.is_alive():
                 log.warning("archive replayer still busy at shutdown; leaving it")
@@ -197,16 +212,19 @@ class ForecastArchive:
                 backoff = 0.0
                 continue  # more to drain
             backoff = 0.0 if ok else min(self.max_backoff, max(0.2, 2 * backoff))
-            self._wake.wait(backoff if not ok else 5.0)
+            woken = self._wake.wait(backoff if not ok else 5.0)
             self._wake.clear()
+            if woken and ok and self.linger > 0 and not self._flushing:
+                self._hurry.wait(self.linger)  # gather a batch
+                self._hurry.clear()
 
     def _drain_once(self) -> bool:
         """Write one batch from the outbox; False when the database refused it."""
         try:
             batch = self.outbox.oldest(self.batch)
+            if not self._schema_ready:  # also with nothing to write: is the database back?
+                self.create_schema()
             if batch:
-                if not self._schema_ready:
-                    self.create_schema()
                 records = [
                     ArchiveRecord(p["forecast"], p["days"], p.get("quantiles", []))
                     for _, p in batch

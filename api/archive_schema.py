@@ -12,6 +12,7 @@ import importlib.util
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+import orjson
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -151,6 +152,7 @@ def make_engine(
             full,
             connect_args={"check_same_thread": False, "timeout": statement_timeout},
             pool_timeout=pool_timeout,
+            json_serializer=_json,
         )
 
         @event.listens_for(engine, "connect")
@@ -170,11 +172,17 @@ def make_engine(
         pool_size=2,
         max_overflow=2,
         pool_timeout=pool_timeout,
+        json_serializer=_json,
         connect_args={
             "connect_timeout": max(1, round(connect_timeout)),
             "options": f"-c statement_timeout={ms} -c lock_timeout={ms}",
         },
     )
+
+
+def _json(value: Any) -> str:
+    """The JSON columns' serializer: orjson (the archive writes a response per forecast)."""
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
 
 
 def default_outbox(url: str) -> str:

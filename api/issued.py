@@ -18,6 +18,7 @@ from datetime import time as clock_time
 from functools import cached_property
 from typing import Any, Final
 
+import numpy as np
 import orjson
 
 from api.archive import ARCHIVE_QUANTILE_PROBS, ArchiveRecord
@@ -148,36 +149,59 @@ class Issued:
             "weather_mode": self.issued.spec.mode,
         }
 
-    def _days(self, levels: Sequence[float]) -> list[dict[str, Any]]:
-        """One entry per asked day: median, mean, P(any) and its risk, bands, the count if
-        crossings happen, P(≥ k), and the weather assumed (source, means, place, issue time)."""
+    @cached_property
+    def _day_parts(self) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+        """Per asked day, what every rendering shares, before and after the bands: date,
+        median, mean, P(any) and its risk; the count if crossings happen, P(≥ k) and the
+        weather assumed (source, means, place, issue time). Computed once per forecast."""
         f = self.forecast
-        median = f.median()
-        mean = f.mean()
-        p_any = [round(float(p), 4) for p in f.p_any()]
-        bands = {level_name(lv): f.interval(lv) for lv in levels}
+        median = f.median().tolist()
+        mean = f.mean().tolist()
+        p_any = [round(p, 4) for p in f.p_any().tolist()]
         ks = self.reading.thresholds(self.target)
-        p_at_least = {str(k): f.p_at_least(k) for k in ks}
+        p_at_least = {str(k): f.p_at_least(k).tolist() for k in ks}
         weather = self.day_weather
         return [
-            {
-                "date": ts.date().isoformat(),
-                "median": _count(median[i]),
-                "mean": round(float(mean[i]), 3),
-                "p_any": p_any[i],
-                "risk": self.reading.risk(p_any[i]),
-                "bands": {
-                    k: {"lo": _count(lo[i]), "hi": _count(hi[i])} for k, (lo, hi) in bands.items()
+            (
+                {
+                    "date": ts.date().isoformat(),
+                    "median": _count(median[i]),
+                    "mean": round(mean[i], 3),
+                    "p_any": p_any[i],
+                    "risk": self.reading.risk(p_any[i]),
                 },
-                "if_crossing": if_crossing(f.samples[:, i]),
-                "p_at_least": {k: round(float(p[i]), 4) for k, p in p_at_least.items()},
-                "weather_source": self.sources[i],
-                "weather": weather[i],
-                "weather_place": self.weather_place if weather[i] is not None else None,
-                "weather_issued_at": self.weather_issued_at(self.sources[i]),
-            }
+                {
+                    "if_crossing": if_crossing(_day_samples(f, i)),
+                    "p_at_least": {k: round(p[i], 4) for k, p in p_at_least.items()},
+                    "weather_source": self.sources[i],
+                    "weather": weather[i],
+                    "weather_place": self.weather_place if weather[i] is not None else None,
+                    "weather_issued_at": self.weather_issued_at(self.sources[i]),
+                },
+            )
             for i, ts in enumerate(f.dates)
         ]
+
+    def _days(self, levels: Sequence[float]) -> list[dict[str, Any]]:
+        """One entry per asked day: the shared parts (`_day_parts`) with the bands at
+        `levels` between them."""
+        bands = [
+            (level_name(lv), [_count(x) for x in lo.tolist()], [_count(x) for x in hi.tolist()])
+            for lv in levels
+            for lo, hi in [self.forecast.interval(lv)]
+        ]
+        return [
+            {
+                **head,
+                "bands": {name: {"lo": lo[i], "hi": hi[i]} for name, lo, hi in bands},
+                **tail,
+            }
+            for i, (head, tail) in enumerate(self._day_parts)
+        ]
+
+    @cached_property
+    def _week_mean(self) -> float:
+        return round(float(self.forecast.total_samples().mean()), 3)
 
     def _week_total(self, levels: Sequence[float]) -> dict[str, Any]:
         """The median and bands of the total over the asked days."""
@@ -187,8 +211,8 @@ class Issued:
             lo_t, hi_t = f.total_interval(lv)
             total_bands[level_name(lv)] = {"lo": _count(lo_t), "hi": _count(hi_t)}
         return {
-            "median": _count(f.total_quantiles([0.5]).iloc[0]),
-            "mean": round(float(f.samples.sum(axis=1).mean()), 3),
+            "median": _count(f.total_quantile_values([0.5])[0]),
+            "mean": self._week_mean,
             "bands": total_bands,
         }
 
@@ -306,12 +330,13 @@ class Issued:
             "inputs": inputs,
             "response": payload,
         }
-        quantiles = self.forecast.quantiles(ARCHIVE_QUANTILE_PROBS)  # days × probs
+        quantiles = self.forecast.daily_quantiles(ARCHIVE_QUANTILE_PROBS)  # days × probs
+        counts = np.maximum(np.rint(quantiles), 0).astype(np.int64).tolist()  # as `_count`
         stored = [
             {
                 "forecast_id": self.forecast_id,
                 "date": ts.date(),
-                "quantiles": [_count(x) for x in quantiles.iloc[i]],
+                "quantiles": counts[i],
             }
             for i, ts in enumerate(self.forecast.dates)
         ]
@@ -319,6 +344,11 @@ class Issued:
 
 
 _ONE_DAY: Final = timedelta(days=1)
+
+
+def _day_samples(f: Forecast, i: int) -> Any:
+    """Day i's samples, sorted when the forecast keeps them so (the same values)."""
+    return f.samples[:, i] if f.sorted_days is None else f.sorted_days[i]
 
 
 def _count(x: Any) -> int:

@@ -22,6 +22,8 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Final
 
+import orjson
+
 log = logging.getLogger(__name__)
 
 MEMORY: Final = ":memory:"
@@ -52,8 +54,10 @@ def _decode(obj: dict[str, Any]) -> Any:
 
 
 def dumps(payload: dict[str, Any]) -> str:
-    """JSON with tagged dates and datetimes."""
-    return json.dumps(payload, default=_encode, separators=(",", ":"))
+    """JSON with tagged dates and datetimes (orjson: this runs on every issued forecast)."""
+    return orjson.dumps(
+        payload, default=_encode, option=orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_NON_STR_KEYS
+    ).decode()
 
 
 def loads(text: str) -> dict[str, Any]:

@@ -17,7 +17,7 @@ from typing import Any, Final, Literal
 import numpy as np
 
 from forecasting.contract import level_name
-from forecasting.forecast import sample_quantiles
+from forecasting.forecast import inverted_cdf_positions
 
 Risk = Literal["green", "amber", "red"]
 RISKS: Final[tuple[str, ...]] = ("green", "amber", "red")
@@ -66,14 +66,18 @@ class Reading:
         return {"red_above": self.red_above, "green_below": self.green_below}
 
 
+_TAIL: Final = (100 - IF_CROSSING_LEVEL) / 200
+_IF_CROSSING_PROBS: Final = np.array([_TAIL, 0.5, 1 - _TAIL])
+
+
 def if_crossing(day_samples: np.ndarray) -> dict[str, int] | None:
     """The count on the paths with a crossing this day: median and IF_CROSSING_LEVEL% band
     (equal-tailed), or None when no path has one."""
     positive = np.asarray(day_samples)[np.asarray(day_samples) > 0]
     if positive.size == 0:
         return None
-    tail = (100 - IF_CROSSING_LEVEL) / 200
-    lo, med, hi = sample_quantiles(positive, [tail, 0.5, 1 - tail])
+    ordered = np.sort(positive)  # as sample_quantiles, read from the sorted values
+    lo, med, hi = ordered[inverted_cdf_positions(ordered.size, _IF_CROSSING_PROBS)]
     return {"median": round(float(med)), "lo": round(float(lo)), "hi": round(float(hi))}
 
 

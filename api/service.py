@@ -117,6 +117,7 @@ class ForecastService:
         self._key_locks: dict[tuple[Any, ...], threading.Lock] = {}
         self.latest: dict[str, Issued] = {}
         self.computed = 0
+        self._lag_checked: str | None = None  # the snapshot whose weather lag was logged
 
     @property
     def generation(self) -> tuple[int, int, int]:
@@ -151,7 +152,8 @@ class ForecastService:
                 f"no observed data loaded from {self.settings.data_dir} "
                 f"({self.observed.error or 'not read yet'}); run `crossings ingest`"
             )
-        self.weather_lag_warning(obs)
+        if self._lag_checked != obs.version:
+            self.weather_lag_warning(obs)  # logs once per snapshot
         return obs
 
     def weather_lag_warning(self, obs: Observed) -> str | None:
@@ -160,9 +162,9 @@ class ForecastService:
         from forecasting.training.window import weather_lag
 
         message = weather_lag(obs.arrivals, obs.weather).message()
-        if message is not None and getattr(self, "_lag_logged", None) != obs.version:
+        if message is not None and self._lag_checked != obs.version:
             log.warning("weather lag: %s", message)
-            self._lag_logged = obs.version
+        self._lag_checked = obs.version
         return message
 
     def issue_date(self, obs: Observed, as_of: date | None) -> IssueDate:

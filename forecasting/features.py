@@ -34,6 +34,12 @@ def fill_weather(weather: pd.DataFrame, columns: tuple[str, ...] = CORE_WEATHER)
     return fill_gaps(weather.set_index(schema.DATE), columns)
 
 
+def day_of_year(dates: pd.DatetimeIndex) -> np.ndarray:
+    """1..366 for each date, as `DatetimeIndex.dayofyear` (computed in numpy: cheaper)."""
+    days = np.asarray(dates.values, dtype="datetime64[D]")
+    return (days - days.astype("datetime64[Y]")).astype(np.int64) + 1
+
+
 def fourier(day_of_year: np.ndarray, harmonics: int = 2) -> np.ndarray:
     """Annual Fourier terms: shape (..., 2 * harmonics)."""
     t = 2 * np.pi * np.asarray(day_of_year, dtype=float) / 365.25
@@ -103,22 +109,39 @@ def recent_size(y: np.ndarray, window: int = SIZE_WINDOW) -> np.ndarray:
 
 
 class PathState:
-    """Blocked-run and level state carried along each simulated path, one step at a time."""
+    """Blocked-run and level state carried along each simulated path, one step at a time.
+
+    The windows are kept as running sums over a ring of the last SIZE_WINDOW outcomes, so a
+    step costs O(paths), not O(paths × window). Outcomes are whole counts, whose float sums
+    are exact, so the terms equal the batch definitions (`recent_level`, `recent_size`)
+    to the last bit (tests/forecasting/test_features.py)."""
 
     def __init__(self, history: np.ndarray, n_paths: int) -> None:
         hist = np.asarray(history, dtype=float)
         if len(hist) < SIZE_WINDOW:
             hist = np.concatenate([np.zeros(SIZE_WINDOW - len(hist)), hist])
+        window = hist[-SIZE_WINDOW:]
         self.blocked = np.full(n_paths, blocked_run(np.append(hist, 1.0))[-1])
-        self.buffer = np.tile(hist[-SIZE_WINDOW:], (n_paths, 1))
+        self._ring = np.tile(window, (n_paths, 1))  # column `_oldest` is the oldest day
+        self._oldest = 0
+        self._size_sum = np.full(n_paths, window.sum())
+        self._size_days = np.full(n_paths, int((window > 0).sum()))
+        self._level_sum = np.full(n_paths, window[-LEVEL_WINDOW:].sum())
 
     def terms(self) -> np.ndarray:
         """State terms for the next day, per path (same definitions as at fit time)."""
-        level = self.buffer[:, -LEVEL_WINDOW:].mean(axis=1)
-        days = np.maximum((self.buffer > 0).sum(axis=1), 1)
-        return state_terms(self.blocked, level, self.buffer.sum(axis=1) / days)
+        level = self._level_sum / LEVEL_WINDOW
+        days = np.maximum(self._size_days, 1)
+        return state_terms(self.blocked, level, self._size_sum / days)
 
     def update(self, y: np.ndarray) -> None:
         """Advance every path by one day with outcomes `y`."""
+        new = np.asarray(y, dtype=float)
+        gone = self._ring[:, self._oldest]  # leaves the size window
+        gone_level = self._ring[:, (self._oldest + SIZE_WINDOW - LEVEL_WINDOW) % SIZE_WINDOW]
         self.blocked = np.where(y > 0, 0.0, self.blocked + 1.0)
-        self.buffer = np.concatenate([self.buffer[:, 1:], y[:, None].astype(float)], axis=1)
+        self._size_sum = self._size_sum - gone + new
+        self._size_days = self._size_days - (gone > 0) + (new > 0)
+        self._level_sum = self._level_sum - gone_level + new
+        self._ring[:, self._oldest] = new
+        self._oldest = (self._oldest + 1) % SIZE_WINDOW

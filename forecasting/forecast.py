@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Final
 
 import numpy as np
@@ -39,6 +40,17 @@ def sample_quantiles(samples: np.ndarray, probs: Sequence[float] | np.ndarray) -
         raise ValueError("samples must have at least one member on the last axis")
     q = np.quantile(arr, p, axis=-1, method=QUANTILE_METHOD)
     return np.moveaxis(q, 0, -1)
+
+
+def inverted_cdf_positions(n: int, probs: np.ndarray) -> np.ndarray:
+    """Where numpy's ``inverted_cdf`` quantiles at `probs` sit in a sorted ensemble of `n`,
+    with numpy's own arithmetic (virtual index n·p − 1, taken up to the next whole position
+    unless it is one). Quantiles of a presorted ensemble are then lookups, equal to
+    `sample_quantiles` bit for bit (tests/forecasting/test_forecast_sorted.py)."""
+    v = n * np.asarray(probs, dtype=float) - 1
+    below = np.floor(v)
+    pos = np.where(v - below == 0, below, below + 1).astype(np.intp)
+    return np.maximum(pos, 0)
 
 
 def check_probs(probs: Sequence[float] | np.ndarray) -> np.ndarray:
@@ -77,11 +89,23 @@ def band(samples: np.ndarray, level_pct: float) -> tuple[np.ndarray, np.ndarray]
     nominal probability instead of wasting the lower tail on the point mass at zero. Plain
     equal-tailed bands over-cover a zero-inflated series.
     """
-    lo_p, hi_p = interval_probs(level_pct)
     arr = np.asarray(samples)
-    q = sample_quantiles(arr, [lo_p, hi_p, open_unit(float(level_pct) / 100)])
+    q = sample_quantiles(arr, band_probs(level_pct))
+    return band_from_quantiles(q, arr.min(axis=-1))
+
+
+def band_probs(level_pct: float) -> list[float]:
+    """The quantile levels a `level_pct`% band is read from: the two equal tails, then the
+    one-sided level (see `band`)."""
+    lo_p, hi_p = interval_probs(level_pct)
+    return [lo_p, hi_p, open_unit(float(level_pct) / 100)]
+
+
+def band_from_quantiles(q: np.ndarray, minimum: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The band (see `band`) from its `band_probs` quantiles (on the last axis) and the
+    ensembles' minima."""
     lo, hi, one_sided = q[..., 0], q[..., 1], q[..., 2]
-    at_floor = (lo == 0) & (arr.min(axis=-1) >= 0)
+    at_floor = (lo == 0) & (minimum >= 0)
     return lo, np.where(at_floor, one_sided, hi)
 
 
@@ -135,24 +159,53 @@ class Forecast:
         """Number of sample paths."""
         return int(self.samples.shape[0])
 
-    def _daily_quantiles(self, levels: Sequence[float] | np.ndarray) -> np.ndarray:
+    @cached_property
+    def sorted_days(self) -> np.ndarray | None:
+        """Each day's samples in order, shape (H, n), computed once: quantiles, bands and
+        P(≥ k) of a forecast served many ways are then lookups. None when a sample is NaN
+        (numpy's quantile rules for NaN apply then)."""
+        if self.samples.dtype.kind == "f" and np.isnan(self.samples).any():
+            return None
+        return np.sort(self.samples.T, axis=-1)
+
+    @cached_property
+    def _sorted_totals(self) -> np.ndarray | None:
+        if self.sorted_days is None:
+            return None
+        return np.sort(self.total_samples())
+
+    def daily_quantiles(self, levels: Sequence[float] | np.ndarray) -> np.ndarray:
         """Quantiles of shape (H, len(levels))."""
-        return sample_quantiles(self.samples.T, levels)
+        days = self.sorted_days
+        if days is None:
+            return sample_quantiles(self.samples.T, levels)
+        return days[:, inverted_cdf_positions(self.n_samples, check_probs(levels))]
+
+    def total_quantile_values(self, probs: Sequence[float]) -> np.ndarray:
+        """Quantiles of the horizon total at `probs`, as an array."""
+        totals = self._sorted_totals
+        if totals is None:
+            return sample_quantiles(self.total_samples(), probs)
+        return totals[inverted_cdf_positions(self.n_samples, check_probs(probs))]
 
     def quantiles(self, levels: Sequence[float]) -> pd.DataFrame:
         """Daily quantiles: index = dates, one column per level in (0, 1)."""
         p = check_probs(levels)
-        return pd.DataFrame(self._daily_quantiles(p), index=self.dates, columns=p.tolist())
+        return pd.DataFrame(self.daily_quantiles(p), index=self.dates, columns=p.tolist())
 
     def interval(self, level_pct: float) -> tuple[np.ndarray, np.ndarray]:
         """The `level_pct`% band per day (see `band`): e.g. 80 → (q0.10, q0.90), or
         (0, q0.80) where the lower quantile is already zero."""
-        lo, hi = band(self.samples.T, level_pct)
+        days = self.sorted_days
+        if days is None:
+            lo, hi = band(self.samples.T, level_pct)
+        else:
+            lo, hi = band_from_quantiles(self.daily_quantiles(band_probs(level_pct)), days[:, 0])
         return np.asarray(lo), np.asarray(hi)
 
     def median(self) -> np.ndarray:
         """Daily median (a sample value; integer for integer paths)."""
-        return self._daily_quantiles([0.5])[:, 0]
+        return self.daily_quantiles([0.5])[:, 0]
 
     def mean(self) -> np.ndarray:
         """Daily mean of the sample paths."""
@@ -164,7 +217,11 @@ class Forecast:
 
     def p_at_least(self, k: float) -> np.ndarray:
         """Daily probability P(count ≥ k)."""
-        return np.asarray((self.samples >= k).mean(axis=0), dtype=float)
+        days = self.sorted_days
+        if days is None:
+            return np.asarray((self.samples >= k).mean(axis=0), dtype=float)
+        below = np.array([np.searchsorted(d, k, side="left") for d in days])
+        return np.asarray((self.n_samples - below) / self.n_samples, dtype=float)
 
     def exceedance(self, thresholds: Sequence[float]) -> pd.DataFrame:
         """Daily P(count ≥ threshold): index = dates, one column per threshold."""
@@ -178,11 +235,11 @@ class Forecast:
     def total_quantiles(self, levels: Sequence[float]) -> pd.Series:
         """Quantiles of the horizon total, indexed by level."""
         p = check_probs(levels)
-        return pd.Series(sample_quantiles(self.total_samples(), p), index=p.tolist(), name="total")
+        return pd.Series(self.total_quantile_values(p), index=p.tolist(), name="total")
 
     def total_interval(self, level_pct: float) -> tuple[float, float]:
         """Central `level_pct`% interval of the horizon total."""
-        lo, hi = sample_quantiles(self.total_samples(), interval_probs(level_pct))
+        lo, hi = self.total_quantile_values(interval_probs(level_pct))
         return lo.item(), hi.item()
 
     def to_frame(self, levels_pct: Sequence[float] = DEFAULT_LEVELS_PCT) -> pd.DataFrame:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import pandas as pd
 
@@ -68,7 +69,7 @@ class IssueSpec:
         """The first asked day."""
         return self.issue_date if self.start is None else self.start
 
-    @property
+    @cached_property
     def asked(self) -> pd.DatetimeIndex:
         """The asked days."""
         return pd.date_range(self.first_day, periods=self.horizon, freq="D")
@@ -133,7 +134,7 @@ def conditioned(
     A model that cannot move its state keeps the one it was fitted with when that is older
     (the bridge covers the rest); a forecast issued before its last fitted day is refused.
     """
-    known = arrivals.loc[arrivals[schema.DATE] < issue_date]
+    known = _before(arrivals, issue_date)
     if known.empty:
         raise CannotIssue("as_of", f"no arrivals before {issue_date.date()} to start from")
     last = pd.Timestamp(known[schema.DATE].iloc[-1])
@@ -156,6 +157,18 @@ def conditioned(
             f"{model.name} was fitted on data up to {model.last_date_.date()} and cannot "
             f"forecast as of {issue_date.date()}",
         ) from exc
+
+
+def _before(table: pd.DataFrame, day: pd.Timestamp) -> pd.DataFrame:
+    """The rows of a canonical table dated before `day` (a slice when the dates are in order,
+    as canonical tables are: no copy of the table per forecast)."""
+    dates = table[schema.DATE]
+    if dates.is_monotonic_increasing:
+        try:
+            return table.iloc[: int(dates.searchsorted(day, side="left"))]
+        except (OverflowError, pd.errors.OutOfBoundsDatetime):
+            pass  # a day outside the column's unit's range: compare instead
+    return table.loc[dates < day]
 
 
 def issue_forecast(

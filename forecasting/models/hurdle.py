@@ -13,6 +13,7 @@ is given (refitted `recal_refits` times, forecasting under simulated issued weat
 
 from __future__ import annotations
 
+import functools
 import logging
 import warnings
 
@@ -20,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from forecasting import features, schema
+from forecasting.draws import drawn
 from forecasting.errors import ConfigError
 from forecasting.models._train_weather import decay_weights, weather_as_served
 from forecasting.models.base import Model
@@ -48,6 +50,19 @@ def _design(doy: np.ndarray, weather: np.ndarray, state: np.ndarray, harmonics: 
     surge = (weather[..., 3] * state[..., 0])[..., None]
     season = np.broadcast_to(features.fourier(doy, harmonics), (*weather.shape[:-1], 2 * harmonics))
     return np.concatenate([ones, season, weather, state, surge], axis=-1)
+
+
+@functools.lru_cache(maxsize=64)
+def _mvn_factor_cached(cov_bytes: bytes, k: int) -> np.ndarray:
+    cov = np.frombuffer(cov_bytes).reshape(k, k)
+    s, u = np.linalg.eigh(cov)
+    return u * np.sqrt(abs(s))
+
+
+def _mvn_factor(cov: np.ndarray) -> np.ndarray:
+    """numpy's "eigh" factor of a covariance (A with A Aᵀ = cov), cached by value."""
+    cov = np.ascontiguousarray(cov, dtype=float)
+    return _mvn_factor_cached(cov.tobytes(), cov.shape[0])
 
 
 class Hurdle(Model):
@@ -238,7 +253,11 @@ class Hurdle(Model):
     ) -> np.ndarray:
         if not self.parameter_uncertainty or not np.any(cov):
             return np.tile(mean, (n, 1))
-        return rng.multivariate_normal(mean, cov, size=n, method="eigh")
+        # rng.multivariate_normal(mean, cov, n, method="eigh") with its factor kept: the same
+        # draws and arithmetic, without a decomposition per forecast
+        k = len(mean)
+        z = drawn(rng, ("standard_normal", n, k), n * k, lambda g: g.standard_normal((n, k)))
+        return mean + z @ _mvn_factor(cov).T
 
     def _predict(
         self,
@@ -253,24 +272,37 @@ class Hurdle(Model):
         gamma = self._draw(self.gamma_, self.gamma_cov_, n, rng)
         r = 1.0 / max(self.dispersion_, 1e-6)
         state = features.PathState(self.history_tail_, n)
+        # Everything but the series state is known for every day up front: the season, the
+        # weather terms (yesterday's wind is the path's own), already scaled. Each day then
+        # only fills in the state columns; the design row is the one `_design` builds.
         cols = {c: np.broadcast_to(weather.column(c), (n, h)) for c in features.CORE_WEATHER}
-        prev = np.full(n, self.last_wind_)
+        wind = cols["wind_mean_ms"]
+        prev = np.concatenate([np.full((n, 1), self.last_wind_), wind[:, :-1]], axis=1)
+        wx = features.weather_terms(cols, prev)  # (n, h, 10)
+        season = features.fourier(features.day_of_year(dates), self.harmonics)  # (h, 2H)
+        n_static = 1 + season.shape[1] + wx.shape[-1]
+        X = np.empty((n, n_static + 4))
+        X[:, 0] = 1.0
+        mu, sd = self.mu_, self.sd_
+        calm = wx[..., 3]
         out = np.zeros((n, h), dtype=np.int64)
         for t in range(h):
-            wx = {c: v[:, t] for c, v in cols.items()}
-            X = self._scale(
-                _design(
-                    np.full(n, dates[t].dayofyear),
-                    features.weather_terms(wx, prev),
-                    state.terms(),
-                    self.harmonics,
-                )
-            )
+            X[:, 1 : 1 + season.shape[1]] = (season[t] - mu[: season.shape[1]]) / sd[
+                : season.shape[1]
+            ]
+            X[:, 1 + season.shape[1] : n_static] = (
+                wx[:, t] - mu[season.shape[1] : n_static - 1]
+            ) / sd[season.shape[1] : n_static - 1]
+            st = state.terms()
+            X[:, n_static : n_static + 3] = (st - mu[n_static - 1 : n_static + 2]) / sd[
+                n_static - 1 : n_static + 2
+            ]
+            X[:, n_static + 3] = (calm[:, t] * st[:, 0] - mu[-1]) / sd[-1]
             p = 1.0 / (1.0 + np.exp(-np.einsum("ij,ij->i", X, beta)))
             eta = np.einsum("ij,ij->i", X, gamma)
             if self.count_family == "negbin":
-                mu = np.exp(np.clip(eta, -10, 10))
-                size = 1 + rng.negative_binomial(r, r / (r + mu))
+                mu_t = np.exp(np.clip(eta, -10, 10))
+                size = 1 + rng.negative_binomial(r, r / (r + mu_t))
             else:
                 size = np.maximum(
                     1,
@@ -281,7 +313,6 @@ class Hurdle(Model):
             y = np.where(rng.random(n) < p, size, 0).astype(np.int64)
             out[:, t] = y
             state.update(y)
-            prev = wx["wind_mean_ms"]
         if self.recal_ is None:
             return out
         # a child stream (spawning draws nothing from `rng`): day t's moves depend on days

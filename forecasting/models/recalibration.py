@@ -77,17 +77,16 @@ class PAnyCalibration:
         spread that independent per-day moves would average away."""
         out = np.array(samples, copy=True)
         n = out.shape[0]
-        rank = np.argsort(np.argsort(rng.random(n)))  # a random order of the paths
+        order = np.argsort(rng.random(n))  # the paths in a random order: rank 0 first
         for t in range(out.shape[1]):
             nonzero = out[:, t] > 0
             have = int(nonzero.sum())
             want = int(np.rint(float(self.prob(np.array(have / n), t + 1)) * n))
-            if want < have:
-                idx = np.flatnonzero(nonzero)
-                out[idx[np.argsort(-rank[idx])[: have - want]], t] = 0
-            elif want > have and have > 0:
-                idx = np.flatnonzero(~nonzero)
-                fill = idx[np.argsort(rank[idx])[: want - have]]
+            if want < have:  # zero the highest-ranked crossing paths
+                ranked = order[nonzero[order]]
+                out[ranked[want:], t] = 0
+            elif want > have and have > 0:  # fill the lowest-ranked quiet paths, in rank order
+                fill = order[~nonzero[order]][: want - have]
                 out[fill, t] = rng.choice(out[nonzero, t], size=want - have, replace=True)
         return out
 

@@ -23,6 +23,7 @@ import numpy as np
 
 from forecasting import schema
 from forecasting.contract import MAX_HORIZON
+from forecasting.draws import drawn
 from forecasting.errors import ConfigError
 
 # Wind speeds are forecast as a log-normal around the centre with the stated error s.d.;
@@ -157,14 +158,21 @@ class _Draws:
         self.rng, self.n, self.width, self.rho, self.keep = rng, n, width, rho, keep
 
     def ar1(self) -> np.ndarray:
-        """(n, keep) AR(1) draws with unit variance: z_t = ρ z_{t−1} + √(1−ρ²) ε_t."""
-        eps = self.rng.standard_normal((self.n, self.width))
-        z = np.empty_like(eps)
-        z[:, 0] = eps[:, 0]
+        """(n, keep) AR(1) draws with unit variance: z_t = ρ z_{t−1} + √(1−ρ²) ε_t
+        (read-only; memoised on the generator's state, `forecasting.draws`)."""
+        what = ("ar1", self.n, self.width, self.rho, self.keep)
+        return drawn(self.rng, what, self.n * self.width, self._ar1)
+
+    def _ar1(self, rng: np.random.Generator) -> np.ndarray:
+        # the same draws and arithmetic as a loop over columns of (n, width), run over the
+        # rows of its transpose: each step is one contiguous vector
+        eps = rng.standard_normal((self.n, self.width)).T
+        z = np.empty((self.keep, self.n))
+        z[0] = eps[0]
         scale = np.sqrt(1 - self.rho**2)
-        for t in range(1, self.width):
-            z[:, t] = self.rho * z[:, t - 1] + scale * eps[:, t]
-        return z[:, : self.keep]
+        for t in range(1, self.keep):
+            z[t] = self.rho * z[t - 1] + scale * eps[t]
+        return z.T
 
 
 def _lognormal(mean: np.ndarray, sd: np.ndarray, z: np.ndarray) -> np.ndarray:

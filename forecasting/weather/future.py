@@ -29,7 +29,7 @@ import pandas as pd
 from forecasting.errors import InputError
 from forecasting.weather.climatology import draw_analogues
 from forecasting.weather.error_model import ForecastErrorModel
-from forecasting.weather.history import WeatherHistory
+from forecasting.weather.history import DayRows, WeatherHistory
 from forecasting.weather.paths import FutureWeather
 
 
@@ -135,11 +135,11 @@ def _plan_days(
     """Each day's source, the values of days taken as they are, and the centres of the days
     spread around a forecast (all by position in `dates`)."""
     mode = streams.mode
-    observed = history.filled_before(variables, None)
+    observed = history.observed_days(variables)
     sources: list[str] = []
     fixed: dict[int, np.ndarray] = {}
     centre: dict[int, np.ndarray] = {}
-    truth_days = [i for i, d in enumerate(dates) if d >= t and d in observed.index]
+    truth_days = [i for i, d in enumerate(dates) if d >= t and d in observed.at]
     simulated = _simulated(variables, dates, truth_days, observed, streams, inputs, mode)
     issued = _issued_rows(variables, dates, t, inputs) if mode == "issued" else {}
     requested = inputs.requested or {}
@@ -171,19 +171,19 @@ def _plan_days(
 
 
 def _observed_or_climatology(
-    i: int, ts: pd.Timestamp, observed: pd.DataFrame, fixed: dict[int, np.ndarray]
+    i: int, ts: pd.Timestamp, observed: DayRows, fixed: dict[int, np.ndarray]
 ) -> str:
-    if ts in observed.index:
-        fixed[i] = observed.loc[ts].to_numpy(dtype=float)
+    row = observed.get(ts)
+    if row is not None:
+        fixed[i] = row
         return "observed"
     return "climatology"
 
 
-def _hindsight(
-    i: int, ts: pd.Timestamp, observed: pd.DataFrame, fixed: dict[int, np.ndarray]
-) -> str:
-    if ts not in observed.index:
-        last = observed.index[-1].date() if len(observed) else "nowhere"
+def _hindsight(i: int, ts: pd.Timestamp, observed: DayRows, fixed: dict[int, np.ndarray]) -> str:
+    row = observed.get(ts)
+    if row is None:
+        last = observed.last.date() if observed.last is not None else "nowhere"
         raise InputError(
             f"observed weather mode needs weather for every forecast day; none for "
             f"{ts.date()} (the weather ends {last})",
@@ -191,7 +191,7 @@ def _hindsight(
             hint="Use the forecast or climatology weather mode, an earlier window, or newer "
             "weather",
         )
-    fixed[i] = observed.loc[ts].to_numpy(dtype=float)
+    fixed[i] = row
     return "hindsight"
 
 
@@ -199,7 +199,7 @@ def _simulated(
     variables: tuple[str, ...],
     dates: pd.DatetimeIndex,
     truth_days: list[int],
-    observed: pd.DataFrame,
+    observed: DayRows,
     streams: WeatherStreams,
     inputs: WeatherInputs,
     mode: str,
@@ -213,7 +213,7 @@ def _simulated(
         if i != run[-1] + 1:
             break
         run.append(i)
-    truth = observed.loc[dates[run]].to_numpy(dtype=float)
+    truth = observed.values[[observed.at[dates[i]] for i in run]]
     model = inputs.error_model or ForecastErrorModel()
     issued = model.issue(truth, variables, streams.issued())
     return {i: issued[k] for k, i in enumerate(run)}
@@ -253,7 +253,13 @@ def _complete(frame: pd.DataFrame | None, variables: tuple[str, ...]) -> pd.Data
 def _fill_rows(block: np.ndarray) -> np.ndarray:
     """Centres for days without a forecast (spread is drawn for every day from T on so that
     the draws keep their order): the nearest earlier forecast day's, else the next one's."""
-    out = pd.DataFrame(block).ffill().bfill().to_numpy()
+    out = np.array(block, dtype=float)
+    for i in range(1, len(out)):  # forward fill
+        gap = np.isnan(out[i])
+        out[i, gap] = out[i - 1, gap]
+    for i in range(len(out) - 2, -1, -1):  # then backward fill
+        gap = np.isnan(out[i])
+        out[i, gap] = out[i + 1, gap]
     return np.nan_to_num(out, nan=0.0)
 
 

@@ -15,6 +15,20 @@ from forecasting.weather.fill import fill_gaps
 
 
 @dataclass(frozen=True, eq=False)
+class DayRows:
+    """A table's rows by date as numpy: `values[at[day]]` is the row of `day`."""
+
+    at: dict[pd.Timestamp, int]
+    values: np.ndarray
+    last: pd.Timestamp | None  # the last day (None for an empty table)
+
+    def get(self, day: pd.Timestamp) -> np.ndarray | None:
+        """The row of `day`, or None when the table has no such day."""
+        i = self.at.get(day)
+        return None if i is None else self.values[i]
+
+
+@dataclass(frozen=True, eq=False)
 class WeatherHistory:
     """One snapshot of the observed weather (a canonical table) and its `version`.
 
@@ -32,11 +46,13 @@ class WeatherHistory:
     _positions_cached: Callable[[tuple[str, ...], pd.Timestamp, int], np.ndarray] = field(
         init=False, repr=False
     )
+    _days_cached: Callable[[tuple[str, ...]], DayRows] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         """Bind the bounded per-snapshot caches."""
         object.__setattr__(self, "_filled_cached", lru_cache(maxsize=64)(self._filled))
         object.__setattr__(self, "_positions_cached", lru_cache(maxsize=256)(self._positions))
+        object.__setattr__(self, "_days_cached", lru_cache(maxsize=16)(self._days))
 
     @cached_property
     def rows(self) -> pd.DataFrame:
@@ -50,6 +66,16 @@ class WeatherHistory:
         the days before `before` only (all days when None)."""
         key = None if before is None else pd.Timestamp(before)
         return self._filled_cached(variables, key)
+
+    def observed_days(self, variables: tuple[str, ...]) -> DayRows:
+        """`filled_before(variables, None)` as numpy rows by date, built once per snapshot
+        (a forecast looks days up one at a time)."""
+        return self._days_cached(variables)
+
+    def _days(self, variables: tuple[str, ...]) -> DayRows:
+        table = self.filled_before(variables, None)
+        at = {pd.Timestamp(d): i for i, d in enumerate(table.index)}
+        return DayRows(at, table.to_numpy(dtype=float), table.index[-1] if len(table) else None)
 
     def analogue_positions_before(
         self, variables: tuple[str, ...], first_day: pd.Timestamp, n_days: int

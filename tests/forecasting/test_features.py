@@ -72,3 +72,10 @@ def test_paths_diverge_with_their_own_outcomes() -> None:
     state.update(np.array([0.0, 50.0]))
     assert state.blocked[0] == before[0] + 1
     assert state.blocked[1] == 0
+
+
+def test_day_of_year_matches_pandas_across_leap_years() -> None:
+    import pandas as pd
+
+    dates = pd.date_range("2019-12-25", "2025-03-05", freq="D")
+    assert np.array_equal(features.day_of_year(dates), dates.day_of_year.to_numpy())

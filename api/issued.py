@@ -25,7 +25,7 @@ from api.archive import ARCHIVE_QUANTILE_PROBS, ArchiveRecord
 from api.champion import Champion
 from api.reading import Reading, band_coverage, if_crossing
 from forecasting.contract import DEFAULT_LEVELS_PCT, level_name
-from forecasting.forecast import Forecast
+from forecasting.forecast import Forecast, interval_probs
 from forecasting.issuing import IssuedForecast
 from forecasting.weather.source import WeatherSource, format_location
 
@@ -136,6 +136,7 @@ class Issued:
             "trained_at": self.champion.trained_at,
         }
 
+    @cached_property
     def _provenance(self) -> dict[str, Any]:
         """The closing fields of every response: the issue date and what the forecast rests
         on, the model, data_as_of and issued_at."""
@@ -187,8 +188,7 @@ class Issued:
         `levels` between them."""
         bands = [
             (level_name(lv), [_count(x) for x in lo.tolist()], [_count(x) for x in hi.tolist()])
-            for lv in levels
-            for lo, hi in [self.forecast.interval(lv)]
+            for lv, (lo, hi) in zip(levels, self.forecast.intervals(levels), strict=True)
         ]
         return [
             {
@@ -206,12 +206,14 @@ class Issued:
     def _week_total(self, levels: Sequence[float]) -> dict[str, Any]:
         """The median and bands of the total over the asked days."""
         f = self.forecast
-        total_bands = {}
-        for lv in levels:
-            lo_t, hi_t = f.total_interval(lv)
-            total_bands[level_name(lv)] = {"lo": _count(lo_t), "hi": _count(hi_t)}
+        probs = [0.5, *(p for lv in levels for p in interval_probs(lv))]
+        q = f.total_quantile_values(probs).tolist()
+        total_bands = {
+            level_name(lv): {"lo": _count(q[1 + 2 * k]), "hi": _count(q[2 + 2 * k])}
+            for k, lv in enumerate(levels)
+        }
         return {
-            "median": _count(f.total_quantile_values([0.5])[0]),
+            "median": _count(q[0]),
             "mean": self._week_mean,
             "bands": total_bands,
         }
@@ -235,7 +237,7 @@ class Issued:
             "week_total": self._week_total(levels),
             "risk_thresholds": self.reading.describe(),
             "band_coverage": band_coverage(self.champion.metadata, levels),
-            **self._provenance(),
+            **self._provenance,
         }
 
     def rendered(self, levels: Sequence[float]) -> bytes:
@@ -266,7 +268,7 @@ class Issued:
                 }
                 for i, ts in enumerate(f.dates)
             ],
-            **self._provenance(),
+            **self._provenance,
         }
 
     def content_key(self, inputs: dict[str, Any]) -> str:

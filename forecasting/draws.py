@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Mapping
 from typing import Any, Final
 
 import numpy as np
@@ -25,7 +25,7 @@ import numpy as np
 MAX_ENTRIES: Final = 32
 MIN_SIZE: Final = 4096
 
-_memo: OrderedDict[tuple[Hashable, ...], tuple[np.ndarray, dict[str, Any]]] = OrderedDict()
+_memo: OrderedDict[tuple[Hashable, ...], tuple[np.ndarray, Mapping[str, Any]]] = OrderedDict()
 _lock = threading.Lock()
 
 
@@ -35,7 +35,7 @@ def _frozen(value: Any) -> Hashable:
         return tuple((k, _frozen(v)) for k, v in sorted(value.items()))
     if isinstance(value, np.ndarray):
         return (value.dtype.str, value.tobytes())
-    return value  # type: ignore[no-any-return]
+    return value
 
 
 def drawn(

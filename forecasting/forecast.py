@@ -181,7 +181,7 @@ class Forecast:
             return sample_quantiles(self.samples.T, levels)
         return days[:, inverted_cdf_positions(self.n_samples, check_probs(levels))]
 
-    def total_quantile_values(self, probs: Sequence[float]) -> np.ndarray:
+    def total_quantile_values(self, probs: Sequence[float] | np.ndarray) -> np.ndarray:
         """Quantiles of the horizon total at `probs`, as an array."""
         totals = self._sorted_totals
         if totals is None:
@@ -202,6 +202,18 @@ class Forecast:
         else:
             lo, hi = band_from_quantiles(self.daily_quantiles(band_probs(level_pct)), days[:, 0])
         return np.asarray(lo), np.asarray(hi)
+
+    def intervals(self, levels_pct: Sequence[float]) -> list[tuple[np.ndarray, np.ndarray]]:
+        """`interval` at each of `levels_pct`, read in one lookup."""
+        days = self.sorted_days
+        if days is None:
+            return [self.interval(lv) for lv in levels_pct]
+        q = self.daily_quantiles([p for lv in levels_pct for p in band_probs(lv)])
+        out = []
+        for k in range(len(levels_pct)):
+            lo, hi = band_from_quantiles(q[:, 3 * k : 3 * k + 3], days[:, 0])
+            out.append((np.asarray(lo), np.asarray(hi)))
+        return out
 
     def median(self) -> np.ndarray:
         """Daily median (a sample value; integer for integer paths)."""

@@ -36,17 +36,37 @@ def weather_regressors(weather: pd.DataFrame | FutureWeather, prev_wind: float) 
     else 0), ``log_precip`` (log1p of mm) and ``wind_lag1`` (yesterday's mean wind, m/s).
     """
     frame = weather.path_frame(0) if isinstance(weather, FutureWeather) else weather
-    wind = frame[WIND].to_numpy(dtype=float)
-    lag = np.concatenate([[float(prev_wind)], wind[:-1]])
     return pd.DataFrame(
-        {
-            "wind": wind,
-            "gust": frame[GUST].to_numpy(dtype=float),
-            "calm": (wind <= features.CALM_MS).astype(float),
-            "log_precip": np.log1p(np.clip(frame[PRECIP].to_numpy(dtype=float), 0.0, None)),
-            "wind_lag1": lag,
-        }
+        _regressor_arrays(
+            frame[WIND].to_numpy(dtype=float),
+            frame[GUST].to_numpy(dtype=float),
+            frame[PRECIP].to_numpy(dtype=float),
+            prev_wind,
+        )
     )
+
+
+def path_regressors(weather: FutureWeather, prev_wind: float) -> dict[str, np.ndarray]:
+    """The weather regressors of every path of `weather`, each of shape (paths, days): row k
+    is `weather_regressors` of path k (the same arithmetic), keyed as `REGRESSORS`."""
+    return _regressor_arrays(
+        weather.column(WIND), weather.column(GUST), weather.column(PRECIP), prev_wind
+    )
+
+
+def _regressor_arrays(
+    wind: np.ndarray, gust: np.ndarray, precip: np.ndarray, prev_wind: float
+) -> dict[str, np.ndarray]:
+    """The regressors of (..., days) arrays of consecutive days (see `weather_regressors`)."""
+    wind = np.asarray(wind, dtype=float)
+    first = np.full((*wind.shape[:-1], 1), float(prev_wind))
+    return {
+        "wind": wind,
+        "gust": np.asarray(gust, dtype=float),
+        "calm": (wind <= features.CALM_MS).astype(float),
+        "log_precip": np.log1p(np.clip(np.asarray(precip, dtype=float), 0.0, None)),
+        "wind_lag1": np.concatenate([first, wind[..., :-1]], axis=-1),
+    }
 
 
 def historical_regressors(

@@ -31,6 +31,7 @@ from forecasting.models.recalibration import (
     inner_origins,
     inner_pairs,
 )
+from forecasting.weather.fill import filled_value_at
 from forecasting.weather.paths import FutureWeather
 
 log = logging.getLogger(__name__)
@@ -148,7 +149,9 @@ class Hurdle(Model):
             self.beta_cov_ = copies * self._logit_cov(Xs, self.beta_, alpha * len(y), weights)
             pos = y > 0
             if self.count_family == "negbin":
-                nb = sm.NegativeBinomial(y[pos] - 1.0, Xs[pos]).fit(
+                # check_rank=False: the rank only feeds df_model/df_resid (summaries), never
+                # the estimates, and its QR is a large share of the fit
+                nb = sm.NegativeBinomial(y[pos] - 1.0, Xs[pos], check_rank=False).fit(
                     disp=0, maxiter=200, method="bfgs"
                 )
                 params = np.asarray(nb.params)
@@ -203,10 +206,10 @@ class Hurdle(Model):
 
     def _condition(self, history: pd.DataFrame, weather: pd.DataFrame | None) -> None:
         assert weather is not None
-        w = features.fill_weather(weather)
         last = pd.Timestamp(history[schema.DATE].iloc[-1])
         self.history_tail_ = history[self.target].to_numpy(dtype=float)[-features.SIZE_WINDOW :]
-        self.last_wind_ = float(w.loc[:last, "wind_mean_ms"].iloc[-1])
+        # the gap-filled wind of the last day (`features.fill_weather`), without filling all
+        self.last_wind_ = filled_value_at(weather, "wind_mean_ms", last)
 
     def _training_design(
         self, d: pd.DatetimeIndex, w: pd.DataFrame, prev: pd.Series, state: np.ndarray
@@ -304,12 +307,8 @@ class Hurdle(Model):
                 mu_t = np.exp(np.clip(eta, -10, 10))
                 size = 1 + rng.negative_binomial(r, r / (r + mu_t))
             else:
-                size = np.maximum(
-                    1,
-                    np.rint(
-                        np.exp(np.clip(eta + self.dispersion_ * rng.standard_normal(n), -10, 12))
-                    ),
-                )
+                noise = self.dispersion_ * rng.standard_normal(n)
+                size = np.maximum(1, np.rint(np.exp(np.clip(eta + noise, -10, 12))))
             y = np.where(rng.random(n) < p, size, 0).astype(np.int64)
             out[:, t] = y
             state.update(y)

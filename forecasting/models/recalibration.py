@@ -98,12 +98,18 @@ def inner_origins(last_day: pd.Timestamp, n_origins: int, horizon: int) -> list[
 
 
 def simulated_issued_weather(
-    weather: pd.DataFrame, days: pd.DatetimeIndex, n: int, rng: np.random.Generator
+    weather: pd.DataFrame,
+    days: pd.DatetimeIndex,
+    n: int,
+    rng: np.random.Generator,
+    filled: pd.DataFrame | None = None,
 ) -> FutureWeather:
     """Paths spread around one simulated issued forecast of the observed weather on `days`
-    (what a backtest's `forecast` mode gives a model)."""
+    (what a backtest's `forecast` mode gives a model). `filled` is
+    ``features.fill_weather(weather)`` when the caller already has it (many origins)."""
     cols = features.CORE_WEATHER
-    truth = features.fill_weather(weather).reindex(days)[list(cols)].ffill().bfill()
+    full = features.fill_weather(weather) if filled is None else filled
+    truth = full.reindex(days)[list(cols)].ffill().bfill()
     err = ForecastErrorModel()
     issued = err.issue(truth.to_numpy(dtype=float), cols, rng)
     paths = err.spread(issued, cols, n, rng)
@@ -126,6 +132,7 @@ def inner_pairs(
     dates = pd.DatetimeIndex(history[schema.DATE])
     wdates = pd.DatetimeIndex(weather[schema.DATE])
     actual = pd.Series(history[make_base().target].to_numpy(dtype=float), index=dates)
+    filled = features.fill_weather(weather)  # once: every origin's truth is read from it
     rows = []
     for block in np.array_split(np.arange(len(origins)), max(1, min(refits, len(origins)))):
         first = origins[block[0]]
@@ -133,7 +140,11 @@ def inner_pairs(
         for origin in (origins[i] for i in block):
             days = pd.date_range(origin, periods=horizon, freq="D")
             state = model.condition(history.loc[dates < origin], weather.loc[wdates < origin])
-            fw = simulated_issued_weather(weather, days, n, rng) if model.uses_weather else None
+            fw = (
+                simulated_issued_weather(weather, days, n, rng, filled)
+                if model.uses_weather
+                else None
+            )
             p = (state.predict(horizon, fw, n, rng).samples > 0).mean(axis=0)
             y = actual.reindex(days).to_numpy(dtype=float)
             rows += [

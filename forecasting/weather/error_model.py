@@ -29,6 +29,9 @@ from forecasting.errors import ConfigError
 # Wind speeds are forecast as a log-normal around the centre with the stated error s.d.;
 # its mean needs a positive floor (m/s).
 _MIN_WIND_CENTRE: Final = 0.5
+# AR(1) runs longer than this many days, and longer than they are wide, go through
+# scipy's linear filter instead of a Python loop over days (the same numbers).
+_FILTER_MIN_DAYS: Final = 64
 _SPEEDS: Final = (
     ("wind_mean_ms", "wind"),
     ("wind_max_hourly_ms", "hourly"),
@@ -164,12 +167,23 @@ class _Draws:
         return drawn(self.rng, what, self.n * self.width, self._ar1)
 
     def _ar1(self, rng: np.random.Generator) -> np.ndarray:
+        raw = rng.standard_normal((self.n, self.width))
+        scale = np.sqrt(1 - self.rho**2)
+        if self.keep > max(self.n, _FILTER_MIN_DAYS):
+            # long and narrow (a training history seen as served): the recursion as a
+            # linear filter, y_t = x_t + ρ y_{t−1} with x_t = √(1−ρ²) ε_t and y_0 = ε_0.
+            # The same products and sums as the loop below, bit for bit
+            # (tests/forecasting/weather/test_error_model.py)
+            from scipy.signal import lfilter
+
+            x = scale * raw[:, : self.keep]
+            x[:, 0] = raw[:, 0]
+            return np.asarray(lfilter([1.0], [1.0, -self.rho], x, axis=-1))
         # the same draws and arithmetic as a loop over columns of (n, width), run over the
         # rows of its transpose: each step is one contiguous vector
-        eps = rng.standard_normal((self.n, self.width)).T
+        eps = raw.T
         z = np.empty((self.keep, self.n))
         z[0] = eps[0]
-        scale = np.sqrt(1 - self.rho**2)
         for t in range(1, self.keep):
             z[t] = self.rho * z[t - 1] + scale * eps[t]
         return z.T

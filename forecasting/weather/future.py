@@ -213,7 +213,7 @@ def _simulated(
         if i != run[-1] + 1:
             break
         run.append(i)
-    truth = observed.values[[observed.at[dates[i]] for i in run]]
+    truth = observed.values[observed.at.get_indexer(dates[run])]
     model = inputs.error_model or ForecastErrorModel()
     issued = model.issue(truth, variables, streams.issued())
     return {i: issued[k] for k, i in enumerate(run)}

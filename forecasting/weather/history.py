@@ -16,16 +16,18 @@ from forecasting.weather.fill import fill_gaps
 
 @dataclass(frozen=True, eq=False)
 class DayRows:
-    """A table's rows by date as numpy: `values[at[day]]` is the row of `day`."""
+    """A table's rows by date as numpy: `values[at.get_loc(day)]` is the row of `day`."""
 
-    at: dict[pd.Timestamp, int]
+    at: pd.DatetimeIndex  # the dates, unique and in order
     values: np.ndarray
     last: pd.Timestamp | None  # the last day (None for an empty table)
 
     def get(self, day: pd.Timestamp) -> np.ndarray | None:
         """The row of `day`, or None when the table has no such day."""
-        i = self.at.get(day)
-        return None if i is None else self.values[i]
+        try:
+            return self.values[self.at.get_loc(day)]
+        except KeyError:
+            return None
 
 
 @dataclass(frozen=True, eq=False)
@@ -74,8 +76,8 @@ class WeatherHistory:
 
     def _days(self, variables: tuple[str, ...]) -> DayRows:
         table = self.filled_before(variables, None)
-        at = {pd.Timestamp(d): i for i, d in enumerate(table.index)}
-        return DayRows(at, table.to_numpy(dtype=float), table.index[-1] if len(table) else None)
+        at = pd.DatetimeIndex(table.index)
+        return DayRows(at, table.to_numpy(dtype=float), at[-1] if len(at) else None)
 
     def analogue_positions_before(
         self, variables: tuple[str, ...], first_day: pd.Timestamp, n_days: int

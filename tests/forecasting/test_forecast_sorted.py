@@ -69,6 +69,10 @@ def test_summaries_equal_unsorted_definitions(seed: int) -> None:
         t_lo, t_hi = f.total_interval(level)
         ref = sample_quantiles(samples.sum(axis=1), interval_probs(level))
         assert (t_lo, t_hi) == (ref[0].item(), ref[1].item())
+    levels = [1, 50, 80, 95, 99]
+    for (lo, hi), level in zip(f.intervals(levels), levels, strict=True):
+        ref_lo, ref_hi = band(samples.T, level)
+        assert np.array_equal(lo, ref_lo) and np.array_equal(hi, ref_hi)
     for k in (0, 1, 5, 50, 137, 10**6):
         assert np.array_equal(f.p_at_least(k), (samples >= k).mean(axis=0))
     assert np.array_equal(f.median(), np.quantile(samples, 0.5, axis=0, method="inverted_cdf"))

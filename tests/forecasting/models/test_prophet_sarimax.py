@@ -13,9 +13,14 @@ import pytest
 from forecasting import schema
 from forecasting.errors import InputError
 from forecasting.models import create
-from forecasting.models._regressors import WEATHER_INPUTS, historical_regressors
+from forecasting.models._regressors import (
+    WEATHER_INPUTS,
+    historical_regressors,
+    path_regressors,
+    weather_regressors,
+)
 from forecasting.models.base import Model
-from forecasting.models.prophet_models import PlainProphet, WeatherProphet
+from forecasting.models.prophet_models import PlainProphet, WeatherProphet, _path_samples
 from forecasting.models.sarimax import WeatherSarimax, forecast_error_cov
 from forecasting.weather.paths import FutureWeather
 from tests.synthetic import generate_series
@@ -122,7 +127,8 @@ def test_calm_day_beats_stormy_day(name: str, fitted: dict[str, Model], data: Da
 
 @pytest.mark.parametrize("name", WEATHER)
 def test_many_weather_paths(name: str, fitted: dict[str, Model], data: Data) -> None:
-    """The base class splits samples over weather paths; a calm and a stormy path mix."""
+    """Samples spread over weather paths (one path per sample for prophet_weather, split
+    by the base class for sarimax); a calm and a stormy path mix."""
     fw = data[2]
     calm = _scenario(fw, 1.0, 2.5, 0.0).values
     storm = _scenario(fw, 9.0, 18.0, 4.0).values
@@ -194,3 +200,35 @@ def test_historical_regressors_fill_and_lag() -> None:
     assert regs2["wind_lag1"].iloc[0] == wind[10]
     with pytest.raises(InputError, match="lacks 'gust_max_ms'"):
         historical_regressors(hist_dates, weather.drop(columns="gust_max_ms"))
+
+
+def test_weather_prophet_samples_are_prophets_own_per_path(
+    fitted: dict[str, Model], data: Data
+) -> None:
+    """Sample i is drawn under weather path i % paths, from Prophet's own predictive
+    distribution under that path's regressors: with the same seed, the samples of path k
+    are `predictive_samples`' samples for a frame holding path k (to rounding)."""
+    model = fitted["prophet_weather"]
+    assert isinstance(model, WeatherProphet) and model.weather_paths
+    fw = data[2]
+    calm = _scenario(fw, 1.0, 2.5, 0.0).values
+    paths = FutureWeather(fw.dates, np.concatenate([fw.values, calm, 2 * fw.values]), fw.columns)
+    regs = path_regressors(paths, model.last_wind_)
+    n = model.model_.uncertainty_samples  # one predictive_samples call gives this many
+    out = _path_samples(model.model_, fw.dates, regs, n, np.random.default_rng(5))
+    seed = int(np.random.default_rng(5).integers(2**31))
+    for k in range(paths.n_paths):
+        frame = weather_regressors(paths.subset_paths(np.array([k])), model.last_wind_)
+        for col in frame:  # the vectorised regressors are the one-path ones, exactly
+            np.testing.assert_array_equal(regs[col][k], frame[col].to_numpy())
+        frame.insert(0, "ds", fw.dates)
+        state = np.random.get_state()
+        np.random.seed(seed)
+        ref = np.asarray(model.model_.predictive_samples(frame)["yhat"]).T
+        np.random.set_state(state)
+        np.testing.assert_allclose(out[k :: paths.n_paths], ref[k :: paths.n_paths], atol=1e-12)
+    # the features are cached per fitted model and dates: a second call gives the same
+    again = _path_samples(model.model_, fw.dates, regs, n, np.random.default_rng(5))
+    np.testing.assert_array_equal(again, out)
+    with pytest.raises(ValueError, match="regressors"):
+        _path_samples(model.model_, fw.dates, {"wind": regs["wind"]}, n, np.random.default_rng(5))

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from forecasting import features, schema
-from forecasting.weather.fill import CARRY_FORWARD_DAYS, fill_gaps
+from forecasting.weather.fill import CARRY_FORWARD_DAYS, fill_gaps, filled_value_at
 from forecasting.weather.history import WeatherHistory
 from forecasting.weather.modes import observed_days
 
@@ -60,3 +60,23 @@ def test_every_user_fills_the_same_way() -> None:
     pd.testing.assert_frame_equal(WeatherHistory(frame).filled_before(COLS, None), expected)
     dates = pd.DatetimeIndex(frame[schema.DATE])
     pd.testing.assert_frame_equal(observed_days(frame, dates), expected, check_freq=False)
+
+
+def test_filled_value_at_is_the_filled_tables_value() -> None:
+    """The value of the last day on or before a date equals filling the whole table and
+    reading it, for every day: observed, carried forward, and the median after a long gap."""
+    frame = _with_gaps()
+    full = fill_gaps(frame.set_index(schema.DATE), COLS)
+    for day in frame[schema.DATE]:
+        for col in COLS:
+            assert filled_value_at(frame, col, day) == full.loc[:day, col].iloc[-1]
+    # a date between rows reads the row before it; one before every row has no value
+    later = frame[schema.DATE].iloc[-1] + pd.Timedelta(days=3)
+    assert filled_value_at(frame, COLS[0], later) == full[COLS[0]].iloc[-1]
+    with pytest.raises(IndexError):
+        filled_value_at(frame, COLS[0], frame[schema.DATE].iloc[0] - pd.Timedelta(days=1))
+    # rows out of date order: the whole table is filled, as documented
+    shuffled = frame.iloc[[0, 2, 1, *range(3, 12)]]
+    day = frame[schema.DATE].iloc[6]
+    expected = fill_gaps(shuffled.set_index(schema.DATE), COLS).loc[:day, COLS[0]].iloc[-1]
+    assert filled_value_at(shuffled, COLS[0], day) == expected

@@ -49,9 +49,11 @@ lint: setup
 typecheck: setup
 	$(BIN)/mypy
 
+# The API part (benchmarks/api_bench.py, needs Debian's wrk) takes about 6 minutes; a smoke
+# run of it: make bench API_BENCH_ARGS=--quick
 bench: setup  ## the published backtest and API benchmarks (several minutes)
 	$(BIN)/python benchmarks/backtest_benchmark.py
-	$(BIN)/python benchmarks/api_bench.py
+	$(BIN)/python benchmarks/api_bench.py $(API_BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) data/processed .pytest_cache .mypy_cache .ruff_cache

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import insert, select, text
@@ -56,6 +56,16 @@ __all__ = [
 
 class ArchiveUnavailable(RuntimeError):
     """The archive database cannot be read (answered with 503)."""
+
+
+FIRST_ISSUED_TIMEOUT = 0.25  # seconds a first-issue lookup waits on a locked archive table
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    """A stored time as an aware UTC datetime (SQLite keeps them without a zone)."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=UTC)
 
 
 class ForecastArchive:
@@ -278,6 +288,31 @@ class ForecastArchive:
             if quantiles:
                 conn.execute(insert(quantiles_table), quantiles)
         self.written += len(new)
+
+    def first_issued(self, forecast_id: str) -> datetime | None:
+        """When the forecast `forecast_id` was first issued, by this worker or by another
+        worker or replica sharing the outbox or the archive (the outbox first, then the
+        database), or None. Forecast ids are content keys, so the same forecast answers with
+        the same `issued_at` whichever worker computes it. The database is asked only while
+        it takes writes, and waits at most FIRST_ISSUED_TIMEOUT on a locked table."""
+        try:
+            found = self.outbox.issued_at(forecast_id)
+        except Exception:  # a journal that cannot be read: the forecast is new to us
+            log.debug("outbox lookup of %s failed", forecast_id, exc_info=True)
+            found = None
+        if found is not None or self.degraded or not self._schema_ready:
+            return _utc(found)
+        f = forecasts_table.c
+        try:
+            with self.engine.begin() as conn:
+                if conn.dialect.name == "postgresql":
+                    ms = int(FIRST_ISSUED_TIMEOUT * 1000)
+                    conn.execute(text(f"SET LOCAL statement_timeout = {ms}"))
+                row = conn.execute(select(f.issued_at).where(f.forecast_id == forecast_id)).first()
+        except SQLAlchemyError as exc:
+            log.debug("archive lookup of %s failed: %s", forecast_id, exc)
+            return None
+        return None if row is None else _utc(row[0])
 
     def issued_for(
         self, target: str, day: date, kinds: tuple[str, ...], limit: int = 100

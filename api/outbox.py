@@ -118,6 +118,20 @@ class Outbox:
             conn.commit()
             self._depth += max(cur.rowcount, 0)
 
+    def issued_at(self, forecast_id: str) -> datetime | None:
+        """When the journalled forecast `forecast_id` was issued, or None if it is not here."""
+        with self._lock:
+            row = (
+                self._open()
+                .execute(
+                    "SELECT json_extract(payload, '$.forecast.issued_at.__datetime__') "
+                    "FROM outbox WHERE forecast_id = ?",
+                    (forecast_id,),
+                )
+                .fetchone()
+            )
+        return None if row is None or row[0] is None else datetime.fromisoformat(row[0])
+
     def oldest(self, limit: int) -> list[tuple[str, dict[str, Any]]]:
         """Up to `limit` journalled records, oldest first, as (forecast_id, payload)."""
         with self._lock:

@@ -25,7 +25,10 @@ with a 422 whose `loc` says where the request carried it. Renderings live in api
 
 Default-weather forecasts are cached per (target, issue date, weather mode, start, horizon,
 champion version, data version) for `forecast_cache_seconds`. A cached forecast is one issued
-forecast: it is archived once, and every response built from it carries its `issued_at`.
+forecast: it is archived once, and every response built from it carries its `issued_at`. A
+forecast's id is a key of what it was computed from, so a forecast computed again (after its
+cache entry expired, or by another worker or replica sharing the outbox or the archive) is the
+same forecast: it keeps the archive's first `issued_at` and answers with it.
 """
 
 from __future__ import annotations
@@ -323,6 +326,10 @@ class ForecastService:
             # content-addressed: the same forecast (same question, model and data), issued
             # again or by another worker or replica, is archived once
             issued.forecast_id = issued.content_key(record)
+            # ... and answers with the time it was first issued, whichever worker asks
+            first = self.archive.first_issued(issued.forecast_id)
+            if first is not None:
+                issued.issued_at = first
             self.archive.submit(issued.archive_record(record))
         log.debug(
             "issued %s %s forecast on %s for %s..%s (model %s v%s, %d days bridged)",

@@ -143,6 +143,8 @@ def _post_and_count(c: TestClient, body: dict[str, Any], times: int) -> tuple[in
     assert all(r.status_code == 200 for r in answers), answers[-1].text
     bodies = [{k: v for k, v in r.json().items() if k != "issued_at"} for r in answers]
     assert all(b == bodies[0] for b in bodies)  # the same forecast each time
+    # issued once: every answer carries the first issue time
+    assert len({r.json()["issued_at"] for r in answers}) == 1
     archive = c.app.state.service.archive  # type: ignore[attr-defined]
     archive.flush()
     return _rows(archive, "scenario")
@@ -181,17 +183,20 @@ def test_two_workers_archive_one_default_forecast(
     settings: ApiSettings, registry: FakeRegistry, tmp_path: Path
 ) -> None:
     """Two workers (two apps, each with its own outbox, one archive database) asked the same
-    question give the same forecast, and the archive holds it once."""
-    bodies = []
+    question give the same forecast, issued at the same time, and the archive holds it
+    once."""
+    bodies, issued = [], []
     for worker in ("a", "b"):
         s = settings.model_copy(update={"archive_outbox": str(tmp_path / f"outbox-{worker}.db")})
         with TestClient(build_app(s, registry)) as c:
             r = c.get("/v1/forecast", params={"target": "people"})
             assert r.status_code == 200, r.text
             bodies.append({k: v for k, v in r.json().items() if k != "issued_at"})
+            issued.append(r.json()["issued_at"])
             c.app.state.service.archive.flush()  # type: ignore[attr-defined]
             rows = _rows(c.app.state.service.archive, "default")  # type: ignore[attr-defined]
     assert bodies[0] == bodies[1]
+    assert issued[0] == issued[1]  # the second worker answers with the first issue time
     assert rows[0] == 1
 
 

@@ -136,3 +136,17 @@ def test_metrics_count_every_workers_requests(two_workers: str) -> None:
         assert r.status_code == 200
         assert _requests_to(r.text, "/healthz") == REQUESTS, r.text
         assert k - 1 <= _requests_to(r.text, "/metrics") <= k  # earlier scrapes counted too
+
+
+@pytest.mark.slow
+def test_every_worker_answers_with_the_first_issue_time(two_workers: str) -> None:
+    """The same question asked 20 times on fresh connections (so both workers answer and
+    each computes the forecast once): one forecast, with one issue time."""
+    answers = []
+    for _ in range(20):
+        with httpx.Client() as client:  # its own connection, so any worker may answer
+            r = client.get(f"{two_workers}/v1/forecast", params={"horizon": 4}, timeout=30)
+        assert r.status_code == 200, r.text
+        answers.append(r.json())
+    assert len({a["issued_at"] for a in answers}) == 1
+    assert all(a == answers[0] for a in answers)

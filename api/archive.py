@@ -59,6 +59,7 @@ class ArchiveUnavailable(RuntimeError):
 
 
 FIRST_ISSUED_TIMEOUT = 0.25  # seconds a first-issue lookup waits on a locked archive table
+WRITE_STALL_SECONDS = 1.0  # a write waiting longer than this marks the archive degraded
 
 
 def _utc(value: datetime | None) -> datetime | None:
@@ -101,6 +102,7 @@ class ForecastArchive:
         self.linger = linger
         self._flushing = 0
         self._hurry = threading.Event()  # ends a linger early: a flush or close is waiting
+        self._writing_since: float | None = None  # monotonic start of the write under way
         self.retention = retention  # prunes old scenarios from the replayer thread
         self.outbox = Outbox(outbox or default_outbox(url))
         self.failures = 0  # forecasts that could not even be journalled
@@ -116,8 +118,12 @@ class ForecastArchive:
 
     @property
     def degraded(self) -> bool:
-        """True while the archive database did not take the last write (or the schema)."""
-        return self.last_error is not None
+        """True while the archive database did not take the last write (or the schema), or
+        a write has waited on it for more than WRITE_STALL_SECONDS (a locked table, a hung
+        server: the forecasts wait in the outbox)."""
+        started = self._writing_since
+        stalled = started is not None and time.monotonic() - started > WRITE_STALL_SECONDS
+        return self.last_error is not None or stalled
 
     @property
     def pending(self) -> int:
@@ -239,7 +245,11 @@ class ForecastArchive:
                     ArchiveRecord(p["forecast"], p["days"], p.get("quantiles", []))
                     for _, p in batch
                 ]
-                self.write(records)
+                self._writing_since = time.monotonic()
+                try:
+                    self.write(records)
+                finally:
+                    self._writing_since = None
                 self.outbox.remove([fid for fid, _ in batch])
             if self.last_error is not None:
                 log.info("archive database available again; outbox depth %d", self.pending)

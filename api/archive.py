@@ -301,16 +301,20 @@ class ForecastArchive:
 
     def first_issued(self, forecast_id: str) -> datetime | None:
         """When the forecast `forecast_id` was first issued, by this worker or by another
-        worker or replica sharing the outbox or the archive (the outbox first, then the
-        database), or None. Forecast ids are content keys, so the same forecast answers with
-        the same `issued_at` whichever worker computes it. The database is asked only while
-        it takes writes, and waits at most FIRST_ISSUED_TIMEOUT on a locked table."""
+        worker or replica sharing the outbox or the archive (the outbox's issue times first,
+        then a PostgreSQL archive), or None. Forecast ids are content keys, so the same
+        forecast answers with the same `issued_at` whichever worker computes it. The database
+        is asked only while it takes writes, and waits at most FIRST_ISSUED_TIMEOUT on a
+        locked table."""
         try:
             found = self.outbox.issued_at(forecast_id)
         except Exception:  # a journal that cannot be read: the forecast is new to us
             log.debug("outbox lookup of %s failed", forecast_id, exc_info=True)
             found = None
-        if found is not None or self.degraded or not self._schema_ready:
+        # a SQLite archive serves one host, whose workers share the outbox and its issue times;
+        # a database server may serve replicas on other hosts: ask it too
+        local = self.engine.dialect.name == "sqlite"
+        if found is not None or local or self.degraded or not self._schema_ready:
             return _utc(found)
         f = forecasts_table.c
         try:

@@ -36,6 +36,18 @@ _SCHEMA: Final = (
 )
 
 
+# When each journalled forecast was issued, kept after the record leaves for the archive (for
+# ISSUED_MEMORY_SECONDS), so every worker sharing this file answers a forecast with its first
+# issue time without asking the database.
+_ISSUED_SCHEMA: Final = (
+    "CREATE TABLE IF NOT EXISTS issued ("
+    " forecast_id TEXT PRIMARY KEY,"
+    " issued_at TEXT NOT NULL,"
+    " created REAL NOT NULL)"
+)
+ISSUED_MEMORY_SECONDS: Final = 7 * 86400
+
+
 def _encode(value: Any) -> Any:
     if isinstance(value, datetime):
         return {"__datetime__": value.isoformat()}
@@ -92,6 +104,7 @@ class Outbox:
             # FULL: a committed put survives a power cut, not only a process crash.
             conn.execute("PRAGMA synchronous=FULL")
         conn.execute(_SCHEMA)
+        conn.execute(_ISSUED_SCHEMA)
         conn.commit()
         self._conn = conn
         return conn
@@ -115,22 +128,26 @@ class Outbox:
                 "INSERT OR IGNORE INTO outbox (forecast_id, created, payload) VALUES (?, ?, ?)",
                 (forecast_id, time.time(), text),
             )
+            issued = payload.get("forecast", {}).get("issued_at")
+            if isinstance(issued, datetime):
+                conn.execute(
+                    "INSERT OR IGNORE INTO issued (forecast_id, issued_at, created) "
+                    "VALUES (?, ?, ?)",
+                    (forecast_id, issued.isoformat(), time.time()),
+                )
             conn.commit()
             self._depth += max(cur.rowcount, 0)
 
     def issued_at(self, forecast_id: str) -> datetime | None:
-        """When the journalled forecast `forecast_id` was issued, or None if it is not here."""
+        """When the forecast `forecast_id` journalled here (in the last ISSUED_MEMORY_SECONDS)
+        was issued, or None."""
         with self._lock:
             row = (
                 self._open()
-                .execute(
-                    "SELECT json_extract(payload, '$.forecast.issued_at.__datetime__') "
-                    "FROM outbox WHERE forecast_id = ?",
-                    (forecast_id,),
-                )
+                .execute("SELECT issued_at FROM issued WHERE forecast_id = ?", (forecast_id,))
                 .fetchone()
             )
-        return None if row is None or row[0] is None else datetime.fromisoformat(row[0])
+        return None if row is None else datetime.fromisoformat(row[0])
 
     def oldest(self, limit: int) -> list[tuple[str, dict[str, Any]]]:
         """Up to `limit` journalled records, oldest first, as (forecast_id, payload)."""
@@ -153,6 +170,9 @@ class Outbox:
             conn = self._open()
             conn.executemany(
                 "DELETE FROM outbox WHERE forecast_id = ?", [(f,) for f in forecast_ids]
+            )
+            conn.execute(  # issue times older than the memory (indexed by nothing: rare, small)
+                "DELETE FROM issued WHERE created < ?", (time.time() - ISSUED_MEMORY_SECONDS,)
             )
             conn.commit()
             self._depth = int(conn.execute("SELECT count(*) FROM outbox").fetchone()[0])

@@ -179,15 +179,12 @@ def test_another_model_version_is_another_row(
         assert _post_and_count(c, _scenario(origin), 2)[0] == 2
 
 
-def test_two_workers_archive_one_default_forecast(
-    settings: ApiSettings, registry: FakeRegistry, tmp_path: Path
-) -> None:
-    """Two workers (two apps, each with its own outbox, one archive database) asked the same
-    question give the same forecast, issued at the same time, and the archive holds it
-    once."""
+def _two_workers(settings: ApiSettings, registry: FakeRegistry, outboxes: list[Path]) -> None:
+    """Two workers (two apps, with the outboxes given, one archive database) asked the same
+    question give the same forecast, issued at the same time, and the archive holds it once."""
     bodies, issued = [], []
-    for worker in ("a", "b"):
-        s = settings.model_copy(update={"archive_outbox": str(tmp_path / f"outbox-{worker}.db")})
+    for outbox in outboxes:
+        s = settings.model_copy(update={"archive_outbox": str(outbox)})
         with TestClient(build_app(s, registry)) as c:
             r = c.get("/v1/forecast", params={"target": "people"})
             assert r.status_code == 200, r.text
@@ -198,6 +195,25 @@ def test_two_workers_archive_one_default_forecast(
     assert bodies[0] == bodies[1]
     assert issued[0] == issued[1]  # the second worker answers with the first issue time
     assert rows[0] == 1
+
+
+def test_two_workers_archive_one_default_forecast(
+    settings: ApiSettings, registry: FakeRegistry, tmp_path: Path
+) -> None:
+    """Workers of one host share the outbox file (and its issue times)."""
+    _two_workers(settings, registry, [tmp_path / "outbox.db"] * 2)
+
+
+@pytest.mark.postgres
+def test_postgres_replicas_archive_one_default_forecast(
+    pg_url: str,  # noqa: F811
+    settings: ApiSettings,
+    registry: FakeRegistry,
+    tmp_path: Path,
+) -> None:
+    """Replicas on two hosts (an outbox each) share the PostgreSQL archive."""
+    s = settings.model_copy(update={"archive_url": pg_url})
+    _two_workers(s, registry, [tmp_path / "outbox-a.db", tmp_path / "outbox-b.db"])
 
 
 # --------------------------------------------------------------------------- retention

@@ -25,7 +25,7 @@ from api.archive import ARCHIVE_QUANTILE_PROBS, ArchiveRecord
 from api.champion import Champion
 from api.reading import Reading, band_coverage, if_crossing
 from forecasting.contract import DEFAULT_LEVELS_PCT, level_name
-from forecasting.forecast import Forecast, interval_probs
+from forecasting.forecast import Forecast
 from forecasting.issuing import IssuedForecast
 from forecasting.weather.source import WeatherSource, format_location
 
@@ -206,14 +206,12 @@ class Issued:
     def _week_total(self, levels: Sequence[float]) -> dict[str, Any]:
         """The median and bands of the total over the asked days."""
         f = self.forecast
-        probs = [0.5, *(p for lv in levels for p in interval_probs(lv))]
-        q = f.total_quantile_values(probs).tolist()
-        total_bands = {
-            level_name(lv): {"lo": _count(q[1 + 2 * k]), "hi": _count(q[2 + 2 * k])}
-            for k, lv in enumerate(levels)
-        }
+        total_bands = {}
+        for lv in levels:  # lookups in the sorted totals
+            lo_t, hi_t = f.total_interval(lv)
+            total_bands[level_name(lv)] = {"lo": _count(lo_t), "hi": _count(hi_t)}
         return {
-            "median": _count(q[0]),
+            "median": _count(f.total_quantile_values([0.5])[0]),
             "mean": self._week_mean,
             "bands": total_bands,
         }

@@ -196,24 +196,20 @@ class Forecast:
     def interval(self, level_pct: float) -> tuple[np.ndarray, np.ndarray]:
         """The `level_pct`% band per day (see `band`): e.g. 80 → (q0.10, q0.90), or
         (0, q0.80) where the lower quantile is already zero."""
-        days = self.sorted_days
-        if days is None:
-            lo, hi = band(self.samples.T, level_pct)
-        else:
-            lo, hi = band_from_quantiles(self.daily_quantiles(band_probs(level_pct)), days[:, 0])
-        return np.asarray(lo), np.asarray(hi)
+        return self.intervals([level_pct])[0]
 
     def intervals(self, levels_pct: Sequence[float]) -> list[tuple[np.ndarray, np.ndarray]]:
         """`interval` at each of `levels_pct`, read in one lookup."""
         days = self.sorted_days
         if days is None:
-            return [self.interval(lv) for lv in levels_pct]
-        q = self.daily_quantiles([p for lv in levels_pct for p in band_probs(lv)])
-        out = []
-        for k in range(len(levels_pct)):
-            lo, hi = band_from_quantiles(q[:, 3 * k : 3 * k + 3], days[:, 0])
-            out.append((np.asarray(lo), np.asarray(hi)))
-        return out
+            bands = [band(self.samples.T, lv) for lv in levels_pct]
+        else:
+            q = self.daily_quantiles([p for lv in levels_pct for p in band_probs(lv)])
+            bands = [
+                band_from_quantiles(q[:, 3 * k : 3 * k + 3], days[:, 0])
+                for k in range(len(levels_pct))
+            ]
+        return [(np.asarray(lo), np.asarray(hi)) for lo, hi in bands]
 
     def median(self) -> np.ndarray:
         """Daily median (a sample value; integer for integer paths)."""

@@ -37,7 +37,8 @@ serve: setup  ## serve offline (no live weather provider unless CROSSINGS_OPEN_M
 ingest: setup
 	$(BIN)/crossings ingest
 
-test: setup  ## the default test suite (unit + integration, about 4 minutes on 2 cores)
+test: setup  ## the layer rules, then the default test suite (unit + integration, about 4 minutes on 2 cores)
+	$(BIN)/lint-imports  # the layer rules in pyproject.toml [tool.importlinter]
 	$(BIN)/pytest -q -n auto  # one pytest-xdist worker per core
 
 test-all: setup  ## everything, including tests marked slow

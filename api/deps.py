@@ -10,8 +10,6 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from mlflow import MlflowClient
-from mlflow.exceptions import MlflowException
 
 from api.champion import Champion, ChampionStore, Registry
 from api.errors import FieldError
@@ -31,7 +29,7 @@ from forecasting.contract import (
 )
 from forecasting.tracking.registry import MlflowRegistry
 from forecasting.tracking.store import redact as redact_uri
-from forecasting.tracking.store import require_existing_store, single_attempt
+from forecasting.tracking.store import require_existing_store
 
 SettingsDep = Annotated[ApiSettings, Depends(get_settings)]
 
@@ -54,17 +52,7 @@ def require_registered(registry: Registry, names: Iterable[str]) -> None:
     answers 503 and the poller loads the champion once it can."""
     if not isinstance(registry, MlflowRegistry):
         return
-    client = MlflowClient(tracking_uri=registry.tracking_uri, registry_uri=registry.tracking_uri)
-    missing = []
-    with single_attempt():  # the refresh before this already waited out any retries
-        for name in names:
-            try:
-                client.get_registered_model(name)
-            except MlflowException as exc:
-                if exc.error_code == "RESOURCE_DOES_NOT_EXIST":
-                    missing.append(name)
-            except Exception:  # unreachable: not a proof that it does not exist
-                continue
+    missing = registry.missing_models(names)
     if missing:
         raise ModelNotRegistered(
             f"the model registry {redact_uri(registry.tracking_uri)} has no registered model "

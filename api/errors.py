@@ -20,7 +20,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from api.archive import ArchiveUnavailable
+from api.archive.store import ArchiveUnavailable
 from api.service import InvalidInput, NotReady
 from forecasting.weather.future import WeatherUnavailable
 

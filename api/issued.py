@@ -21,7 +21,7 @@ from typing import Any, Final
 import numpy as np
 import orjson
 
-from api.archive import ARCHIVE_QUANTILE_PROBS, ArchiveRecord
+from api.archive.store import ARCHIVE_QUANTILE_PROBS, ArchiveRecord
 from api.champion import Champion
 from api.reading import Reading, band_coverage, if_crossing
 from forecasting.contract import DEFAULT_LEVELS_PCT, level_name

@@ -16,20 +16,20 @@ from typing import Any, TypeVar
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 
-from api.archive import ForecastArchive
-from api.body_timeout import RequestLimitsMiddleware
+from api.archive.retention import Retention
+from api.archive.store import ForecastArchive
 from api.cache import ResponseCache
 from api.champion import ChampionRefused, ChampionStore, Registry, live_check
 from api.data import ObservedStore
 from api.deps import ModelNotRegistered, get_registry, require_registered
 from api.errors import BodyLimitMiddleware, install_error_handlers
-from api.head import HeadAsGetMiddleware
 from api.metrics import Metrics, MetricsMiddleware
+from api.middleware.body_timeout import RequestLimitsMiddleware
+from api.middleware.head import HeadAsGetMiddleware
+from api.middleware.security import SecurityHeadersMiddleware
 from api.reload import start_watcher
-from api.retention import Retention
 from api.routes import admin, forecast, health, history, issued, model, outlook, page
 from api.routes import verification as verification_routes
-from api.security import SecurityHeadersMiddleware
 from api.service import ForecastService
 from api.settings import ApiSettings, get_settings
 from forecasting.providers.live import LiveForecast

@@ -26,7 +26,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql.dml import ReturningInsert
 
-from api.archive_schema import reload_generation_table as table
+from api.archive.tables import reload_generation_table as table
 
 if TYPE_CHECKING:
     from api.champion import ReloadOutcome

@@ -45,7 +45,7 @@ from typing import Any, Final
 
 import pandas as pd
 
-from api.archive import ForecastArchive
+from api.archive.store import ForecastArchive
 from api.champion import Champion, ChampionStore
 from api.data import Observed, ObservedStore
 from api.issued import Issued
@@ -167,9 +167,9 @@ class ForecastService:
         return obs
 
     def weather_lag_warning(self, obs: Observed) -> str | None:
-        """The weather-lag warning for a snapshot (`forecasting.training.window`), logged
+        """The weather-lag warning for a snapshot (`forecasting.weather.lag`), logged
         once per snapshot: forecast days past the weather rely on a provider or climatology."""
-        from forecasting.training.window import weather_lag
+        from forecasting.weather.lag import weather_lag
 
         message = weather_lag(obs.arrivals, obs.weather).message()
         if message is not None and self._lag_checked != obs.version:

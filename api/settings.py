@@ -12,8 +12,13 @@ from functools import lru_cache
 from pydantic import AliasChoices, Field, field_validator, model_validator
 
 from api.reading import EXCEEDANCE, GREEN_BELOW, RED_ABOVE
-from forecasting.contract import CHAMPION_ALIAS, REGISTERED_MODEL_PREFIX, TARGETS, registered_name
-from forecasting.providers.open_meteo import STRAIT_OF_DOVER
+from forecasting.contract import (
+    CHAMPION_ALIAS,
+    REGISTERED_MODEL_PREFIX,
+    STRAIT_OF_DOVER,
+    TARGETS,
+    registered_name,
+)
 from forecasting.settings import Settings
 
 
@@ -150,7 +155,7 @@ class ApiSettings(Settings):
     @field_validator("scenario_rate_limit")
     @classmethod
     def _check_rate_limit(cls, value: str) -> str:
-        from api.ratelimit import parse_limit
+        from api.rate_limit_rules import parse_limit
 
         parse_limit(value)  # ValueError naming the setting and the expected form
         return value.strip()
@@ -158,7 +163,7 @@ class ApiSettings(Settings):
     @field_validator("scenario_rate_limit_storage")
     @classmethod
     def _check_rate_limit_storage(cls, value: str) -> str:
-        from api.ratelimit import check_storage
+        from api.rate_limit_rules import check_storage
 
         return check_storage(value)
 

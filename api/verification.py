@@ -19,7 +19,7 @@ from typing import Any, Final
 import numpy as np
 import pandas as pd
 
-from api.archive import ARCHIVE_QUANTILE_PROBS, ArchiveUnavailable
+from api.archive.store import ARCHIVE_QUANTILE_PROBS, ArchiveUnavailable
 from api.champion import Champion
 from api.service import Ask, ForecastService, InvalidInput
 from forecasting import models

@@ -57,6 +57,10 @@ ServedWeatherMode = Literal["forecast", "observed", "climatology"]
 SERVED_WEATHER_MODES: Final[tuple[str, ...]] = ("forecast", "observed", "climatology")
 
 # -- the registry ----------------------------------------------------------------------
+# The point suggested for live weather when a champion records none: mid-Strait of Dover
+# (latitude, longitude).
+STRAIT_OF_DOVER: Final = (51.0, 1.5)
+
 REGISTERED_MODEL_PREFIX: Final = "channel-crossings"
 CHAMPION_ALIAS: Final = "champion"
 CHALLENGER_ALIAS: Final = "challenger"

@@ -22,7 +22,7 @@ from api.deps import (
 )
 from api.export import CSV_MEDIA_TYPE, forecast_csv
 from api.issued import Issued
-from api.ratelimit import RATE_LIMITED, limit_scenarios
+from api.middleware.ratelimit import RATE_LIMITED, limit_scenarios
 from api.schemas import (
     ExceedanceResponse,
     ForecastResponse,

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 
-from api.archive import ArchiveUnavailable, as_utc
+from api.archive.store import ArchiveUnavailable, as_utc
 from api.deps import ServiceDep
 from api.schemas import (
     IsoDate,

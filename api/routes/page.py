@@ -11,8 +11,8 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse
 
 from api.deps import ServiceDep
-from api.page import HISTORY_DAYS, PAGE_DAYS, PAGE_LEVELS, render_page
 from api.service import Ask, ForecastService, InvalidInput, NotReady
+from api.web.page import HISTORY_DAYS, PAGE_DAYS, PAGE_LEVELS, render_page
 from forecasting import schema
 from forecasting.weather.future import WeatherUnavailable
 

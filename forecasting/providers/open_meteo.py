@@ -35,8 +35,6 @@ from forecasting.errors import ConfigError, InputError
 
 logger = logging.getLogger(__name__)
 
-# Default point: mid-Strait of Dover (latitude, longitude).
-STRAIT_OF_DOVER: Final = (51.0, 1.5)
 
 # Daily variables the client requests (visibility_mean is redundant next to visibility_min).
 FORECAST_DAILY: Final[tuple[str, ...]] = tuple(

@@ -16,7 +16,7 @@ import logging
 import sys
 import tempfile
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -192,6 +192,23 @@ class MlflowRegistry:
     def champion_version(self, name: str) -> str:
         """Ask the registry which version the alias points at."""
         return str(self._client().get_model_version_by_alias(name, self.alias).version)
+
+    def missing_models(self, names: Iterable[str]) -> list[str]:
+        """The names the registry answers that it has no registered model of. A registry out
+        of reach proves nothing, so its names are not counted as missing."""
+        from forecasting.tracking.store import single_attempt
+
+        client, missing = self._client(), []
+        with single_attempt():  # the refresh before this already waited out any retries
+            for name in names:
+                try:
+                    client.get_registered_model(name)
+                except MlflowException as exc:
+                    if exc.error_code == "RESOURCE_DOES_NOT_EXIST":
+                        missing.append(name)
+                except Exception:  # unreachable: not a proof that it does not exist
+                    continue
+        return missing
 
     def load(self, name: str, version: str) -> tuple[Model, dict[str, Any]]:
         """Load a pinned version (not the alias: it may move while we load)."""

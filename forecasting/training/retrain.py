@@ -39,7 +39,7 @@ from forecasting.training.job import train
 from forecasting.training.provenance import data_fingerprint
 from forecasting.training.results import ProgressFn, TrainResult
 from forecasting.training.vintages import VintageDiff, compare, read_previous
-from forecasting.training.window import weather_lag
+from forecasting.weather.lag import weather_lag
 
 log = logging.getLogger(__name__)
 

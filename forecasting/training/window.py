@@ -6,9 +6,7 @@ latest`` the window's last origin is the last one whose forecast days all have a
 *and*, for the weather modes that read observed weather (`observed`, `forecast`), observed
 weather. Arrivals after that still feed the model's state and the served forecast.
 
-`weather_lag` measures how far the weather trails the arrivals; past
-``CROSSINGS_WEATHER_LAG_WARN_DAYS`` (default 14) retrain, serve and ``/readyz`` warn that
-forecast days rely on a weather provider or climatology.
+How far the weather trails the arrivals is `forecasting.weather.lag`.
 """
 
 from __future__ import annotations
@@ -20,60 +18,10 @@ import pandas as pd
 
 from forecasting import schema
 from forecasting.evaluation.backtest import latest_origin
-from forecasting.settings import Settings, get_settings
+from forecasting.weather.lag import WeatherLag, weather_lag
 
 # Weather modes whose forecast days read observed weather.
 MODES_READING_WEATHER = frozenset({"observed", "forecast"})
-
-
-def lag_settings() -> Settings:
-    """The settings that hold the weather-lag threshold (``CROSSINGS_WEATHER_LAG_WARN_DAYS``)."""
-    return get_settings()
-
-
-@dataclass(frozen=True)
-class WeatherLag:
-    """How far the weather trails the arrivals."""
-
-    arrivals_end: pd.Timestamp
-    weather_end: pd.Timestamp
-    days: int  # arrivals_end - weather_end, 0 if the weather runs ahead
-    threshold: int
-
-    @property
-    def warn(self) -> bool:
-        """Whether the lag is over the threshold."""
-        return self.days > self.threshold
-
-    def message(self) -> str | None:
-        """The warning, or None if the lag is within the threshold."""
-        if not self.warn:
-            return None
-        return (
-            f"the weather ends {self.weather_end.date()}, {self.days} days before the arrivals "
-            f"({self.arrivals_end.date()}; warning above {self.threshold} days): forecast "
-            "days after it rely on a weather provider or climatology"
-        )
-
-    def as_dict(self) -> dict[str, Any]:
-        """JSON-ready form."""
-        return {
-            "arrivals_end": str(self.arrivals_end.date()),
-            "weather_end": str(self.weather_end.date()),
-            "days": self.days,
-            "threshold_days": self.threshold,
-            "warning": self.message(),
-        }
-
-
-def weather_lag(
-    arrivals: pd.DataFrame, weather: pd.DataFrame, threshold: int | None = None
-) -> WeatherLag:
-    """How far the weather's last day trails the arrivals' last day."""
-    a_end = pd.Timestamp(arrivals[schema.DATE].iloc[-1])
-    w_end = pd.Timestamp(weather[schema.DATE].iloc[-1])
-    limit = lag_settings().weather_lag_warn_days if threshold is None else threshold
-    return WeatherLag(a_end, w_end, max(0, (a_end - w_end).days), limit)
 
 
 @dataclass(frozen=True)
@@ -168,7 +116,6 @@ __all__ = [
     "MODES_READING_WEATHER",
     "WeatherLag",
     "Window",
-    "lag_settings",
     "latest_supported_origin",
     "resolve_window",
     "weather_lag",

@@ -15,15 +15,15 @@ from fastapi.testclient import TestClient
 from pydantic import ValidationError
 from sqlalchemy import func, select
 
-from api.archive import (
+from api.archive.retention import Retention
+from api.archive.store import (
     ArchiveRecord,
     ForecastArchive,
     days_table,
     forecasts_table,
     quantiles_table,
 )
-from api.ratelimit import ScenarioLimiter, parse_limit
-from api.retention import Retention
+from api.middleware.ratelimit import ScenarioLimiter, parse_limit
 from api.settings import ApiSettings
 from tests.api.conftest import FakeRegistry, build_app, make_champion, wait_for
 from tests.api.test_archive import pg_url  # noqa: F401  (a fixture)

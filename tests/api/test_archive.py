@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from api.archive import ArchiveRecord, ForecastArchive, engine_url
+from api.archive.store import ArchiveRecord, ForecastArchive, engine_url
 from api.schemas import IssuedResponse
 from tests.api.conftest import ADMIN_TOKEN, build_app, extend, write_processed
 

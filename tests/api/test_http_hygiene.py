@@ -3,7 +3,7 @@ the headers and on the time to send a body.
 
 The CSP tests render the page, /docs and /redoc in headless Chromium (tests/api/chromium.py)
 and listen for `securitypolicyviolation` events; the limit tests run a real uvicorn process
-started with the options `crossings serve` uses (api.body_timeout.UVICORN_LIMITS).
+started with the options `crossings serve` uses (api.middleware.body_timeout.UVICORN_LIMITS).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ import pytest
 from fastapi.testclient import TestClient
 from starlette.routing import Route
 
-from api.security import inline_code, page_policy, policy_for, sha256_source
+from api.middleware.security import inline_code, page_policy, policy_for, sha256_source
 from tests.api.chromium import Browser, chromium
 from tests.api.test_page import _READY, _serve
 from tests.lifecycle import ROOT, env_with_venv, free_port, start, stop, wait_http
@@ -184,7 +184,7 @@ def run_server(port: int, workdir: str) -> None:
     the limits act before any model is used). Run in a subprocess by the tests below."""
     import uvicorn
 
-    from api.body_timeout import UVICORN_LIMITS
+    from api.middleware.body_timeout import UVICORN_LIMITS
     from api.settings import ApiSettings
     from tests.api.conftest import FakeRegistry, build_app, write_processed
     from tests.synthetic import generate_series

@@ -18,8 +18,8 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
-from api.archive import ForecastArchive, days_table, forecasts_table
-from api.outbox import Outbox, dumps, loads
+from api.archive.outbox import Outbox, dumps, loads
+from api.archive.store import ForecastArchive, days_table, forecasts_table
 from tests.api.conftest import build_app
 from tests.api.test_archive import _record, pg_url  # noqa: F401  (a fixture)
 

@@ -40,7 +40,7 @@ def test_page_embeds_both_forecasts(client: TestClient) -> None:
 
 
 def test_page_follows_the_contract_levels(client: TestClient) -> None:
-    from api.page import PAGE_DAYS
+    from api.web.page import PAGE_DAYS
     from forecasting.contract import DEFAULT_LEVELS_PCT, level_name
 
     html = client.get("/").text
@@ -178,7 +178,7 @@ def test_small_counts_get_whole_count_gridlines(tmp_path: Path) -> None:
     """The axis of a boats chart topping out near 9: steps of 2 or 5, never 2.5 labelled 3."""
     chromium()
     page = tmp_path / "axis.html"
-    from api.page_script import SCRIPT
+    from api.web.script import SCRIPT
 
     fn = SCRIPT[SCRIPT.index("function axis") : SCRIPT.index("function levelsOf")]
     page.write_text(f"<script>{fn}</script>")

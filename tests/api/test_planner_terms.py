@@ -153,7 +153,7 @@ def test_csv_is_in_the_openapi_schema_with_an_example(client: TestClient) -> Non
 def test_the_archive_keeps_the_risk(settings: ApiSettings, registry: Any) -> None:
     from sqlalchemy import select
 
-    from api.archive import forecasts_table
+    from api.archive.store import forecasts_table
     from tests.api.conftest import wait_for
 
     app = build_app(settings, registry)

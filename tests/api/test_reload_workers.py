@@ -21,8 +21,8 @@ import httpx
 import pytest
 from mlflow import MlflowClient
 
-from api.archive import ForecastArchive
-from api.outbox import MEMORY
+from api.archive.outbox import MEMORY
+from api.archive.store import ForecastArchive
 from api.reload import ReloadWatcher, bump_generation, read_generation
 from forecasting.contract import CHAMPION_ALIAS, registered_name
 from tests.api.test_archive import pg_url  # noqa: F401

@@ -19,9 +19,9 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import create_engine, inspect
 
-from api.archive import ForecastArchive
-from api.archive_schema import engine_url, metadata
-from api.outbox import MEMORY
+from api.archive.outbox import MEMORY
+from api.archive.store import ForecastArchive
+from api.archive.tables import engine_url, metadata
 from forecasting.ingest import ingest
 from forecasting.training.config import parse_config
 from forecasting.training.job import train

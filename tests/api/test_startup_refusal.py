@@ -28,7 +28,7 @@ from typer.testing import CliRunner
 from api.deps import ModelNotRegistered
 from api.main import create_app
 from api.settings import ApiSettings, get_settings
-from forecasting.cli import app as cli_app
+from crossings.app import app as cli_app
 from forecasting.tracking.store import TrackingUnavailable, sqlite_file
 from tests.lifecycle import free_port, fresh_store, make_store_template
 

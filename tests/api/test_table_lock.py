@@ -26,7 +26,7 @@ import psycopg
 import pytest
 import uvicorn
 
-from api.archive import days_table, forecasts_table, quantiles_table
+from api.archive.store import days_table, forecasts_table, quantiles_table
 from tests.api.conftest import build_app
 from tests.api.test_archive import pg_url  # noqa: F401  (a fixture)
 from tests.lifecycle import free_port

@@ -16,13 +16,13 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from api.archive import ARCHIVE_QUANTILE_PROBS
+from api.archive.store import ARCHIVE_QUANTILE_PROBS
 from api.main import build_service
 from api.reissue import refit, reissue
 from api.service import Ask, ForecastService
 from api.settings import ApiSettings
+from crossings.app import app as cli_app
 from forecasting import models
-from forecasting.cli import app as cli_app
 from tests.api.conftest import FakeRegistry, build_app, make_champion
 
 HORIZON = 7

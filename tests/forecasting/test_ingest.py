@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from forecasting.cli import app
+from crossings.app import app
 from tests.conftest import sb01_frame, write_ods
 
 runner = CliRunner()

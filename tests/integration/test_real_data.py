@@ -9,8 +9,8 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from crossings.app import app
 from forecasting.adapters import home_office, read_arrivals, read_weather
-from forecasting.cli import app
 
 pytestmark = pytest.mark.integration
 

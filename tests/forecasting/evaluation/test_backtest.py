@@ -167,7 +167,7 @@ def test_future_weather_frame_round_trip(series) -> None:  # type: ignore[no-unt
 def test_backtest_keeps_weekly_totals_and_reports_calibration(series) -> None:  # type: ignore[no-untyped-def]
     import json
 
-    from forecasting.cli_output import backtest_json
+    from crossings.output import backtest_json
 
     cfg = _cfg(models=["hurdle", "climatology"], weather_modes=["forecast"])
     res = run_backtest(*series, cfg)

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from forecasting.cli import app
+from crossings.app import app
 from forecasting.errors import ConfigError
 from forecasting.evaluation import cluster as cluster_module
 from forecasting.evaluation.backtest import BacktestConfig, run_backtest

@@ -14,9 +14,9 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner, Result
 
+from crossings.app import app
 from forecasting import schema
 from forecasting.adapters import read_issued, read_weather
-from forecasting.cli import app
 from forecasting.fetch import CHUNK_DAYS, chunks
 from forecasting.providers.open_meteo import PREVIOUS_RUNS_HOURLY, PREVIOUS_RUNS_MAX_LEAD
 from tests.forecasting.providers.conftest import FakeOpenMeteo, runs_wind

@@ -13,11 +13,11 @@ import pandas as pd
 import pytest
 
 from forecasting import schema
+from forecasting.contract import STRAIT_OF_DOVER
 from forecasting.errors import ConfigError
 from forecasting.providers.open_meteo import (
     ARCHIVE_DAILY,
     FORECAST_DAILY,
-    STRAIT_OF_DOVER,
     OpenMeteoClient,
     WeatherProviderError,
 )

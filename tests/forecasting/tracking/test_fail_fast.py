@@ -16,8 +16,8 @@ import pytest
 from mlflow.exceptions import MlflowException
 from typer.testing import CliRunner
 
+from crossings.app import app
 from forecasting import tracking
-from forecasting.cli import app
 from forecasting.tracking.store import TrackingSettings, apply_http_settings
 from tests.lifecycle import retrain_args, small_config, write_config, write_sources
 

@@ -20,8 +20,8 @@ import pytest
 from mlflow import MlflowClient
 from typer.testing import CliRunner
 
+from crossings.app import app
 from forecasting import tracking
-from forecasting.cli import app
 from forecasting.errors import ConfigError, InputError
 from forecasting.ingest import ingest
 from forecasting.models.base import Model

@@ -13,8 +13,8 @@ import pytest
 from mlflow import MlflowClient
 from typer.testing import CliRunner
 
+from crossings.app import app
 from forecasting import tracking
-from forecasting.cli import app
 from tests.lifecycle import (
     FIRST_DAYS,
     fresh_store,

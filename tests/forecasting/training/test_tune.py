@@ -13,15 +13,15 @@ import yaml
 from mlflow import MlflowClient
 from typer.testing import CliRunner
 
-from forecasting.cli import app
+from crossings.app import app
 from forecasting.errors import ConfigError
 from forecasting.evaluation.backtest import run_backtest
 from forecasting.ingest import ingest
 from forecasting.training.config import load_config
 from forecasting.training.plan import GatePolicy
 from forecasting.training.provenance import load_data
-from forecasting.training.tune import open_study, run_tune
-from forecasting.training.tune_config import load_tune_config, parse_tune_config
+from forecasting.tuning.config import load_tune_config, parse_tune_config
+from forecasting.tuning.study import open_study, run_tune
 from tests.lifecycle import fresh_store, make_store_template, write_sources
 
 BASE: dict[str, Any] = {

@@ -14,7 +14,7 @@ import yaml
 from mlflow import MlflowClient
 
 from forecasting.ingest import ingest
-from forecasting.training.tune import PARENT_ATTR
+from forecasting.tuning.study import PARENT_ATTR
 from tests.api.test_archive import pg_url  # noqa: F401  (the fixture)
 from tests.forecasting.training.test_tune import tune_mapping
 from tests.lifecycle import VENV_BIN, env_with_venv, fresh_store, make_store_template, write_sources

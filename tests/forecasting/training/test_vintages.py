@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from forecasting.training.vintages import compare, read_previous
-from forecasting.training.window import weather_lag
+from forecasting.weather.lag import weather_lag
 from tests.synthetic import generate_series
 
 

@@ -5,9 +5,9 @@ The server embeds the default forecasts of PAGE_DAYS days (people and boats) at 
 each with the last HISTORY_DAYS days of actual arrivals, as JSON in the page, so it renders
 without a second request; the People/Boats switch reuses that data, "Refresh" refetches
 /v1/forecast with the same days and levels, and "Download CSV" links to its CSV. No framework
-and no build step (the script is api/page_script.py). The script and styles never change
+and no build step (the script is api/web/script.py). The script and styles never change
 with the data or the day (those travel in JSON blocks, which do not run), so the page's
-Content-Security-Policy allows them by fixed sha256 hashes (api/security.py).
+Content-Security-Policy allows them by fixed sha256 hashes (api/middleware/security.py).
 
 Each day shows its risk (red, amber, green from P(any crossing), with a legend giving the
 thresholds), P(crossing), the median and mean, the count if crossings happen, the bands,
@@ -25,8 +25,8 @@ import json
 from datetime import date
 from typing import Any, Final
 
-from api.page_script import SCRIPT
-from api.page_track import with_track_panel
+from api.web.script import SCRIPT
+from api.web.track import with_track_panel
 from forecasting.contract import DEFAULT_HORIZON, DEFAULT_LEVELS_PCT, level_name
 
 PAGE_DAYS: Final = DEFAULT_HORIZON
@@ -188,5 +188,5 @@ def render_page(data: dict[str, Any], today: date) -> str:
     html = _TEMPLATE
     for key, value in parts.items():
         html = html.replace(key, value)
-    html = with_track_panel(html)  # api/page_track.py: the track-record section
+    html = with_track_panel(html)  # api/web/track.py: the track-record section
     return html.replace("__DATA__", payload)  # last: the data may hold any text

@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from forecasting.cli import app
+from crossings.app import app
 from forecasting.contract import DEFAULT_WEATHER_DRAWS, MAX_HORIZON, WEATHER_MODES
 from tests.synthetic import generate_series
 

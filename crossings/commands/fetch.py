@@ -1,6 +1,6 @@
 """The as-issued weather at the command line: `crossings fetch-weather` (parsing and checking
 its flags, each message naming its flag; the work is `forecasting.fetch`), and reading
-`crossings backtest --issued-weather`. Registered on the app in `forecasting.cli`."""
+`crossings backtest --issued-weather`. Registered on the app in `crossings.app`."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from forecasting import cli_output as output
+from crossings import output
 from forecasting.errors import ConfigError
 
 if TYPE_CHECKING:

@@ -1,5 +1,5 @@
 """The planner page's track-record panel: a self-contained section (HTML, CSS and vanilla JS)
-that `api.page.render_page` appends to the page's main column.
+that `api.web.page.render_page` appends to the page's main column.
 
 It reads `GET /v1/verification?days=56` for the target shown (it follows the page's People /
 Boats buttons) and draws, as inline SVG: each day of the last eight weeks, the forecast issued

@@ -1,5 +1,5 @@
 """The archive's schema and engine: the tables every issued forecast is stored in, the record
-the writer takes, and an engine with a bound on every wait (api/archive.py reads and writes).
+the writer takes, and an engine with a bound on every wait (api/archive/store.py reads and writes).
 
 Forecasts are stored twice over: one row per forecast (inputs and the full response) and one
 row per forecast day (indexed by target and date), which is what verification reads, plus the
@@ -32,7 +32,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import make_url
 
-from api.outbox import MEMORY
+from api.archive.outbox import MEMORY
 
 metadata = MetaData()
 
@@ -76,7 +76,8 @@ days_table: Final = Table(
     Index("ix_issued_days_target_date", "target", "date"),
 )
 
-# What retention (api/retention.py) looks rows up by; `create_schema` adds them to older archives.
+# What retention (api/archive/retention.py) looks rows up by; `create_schema` adds them to
+# older archives.
 RETENTION_INDEXES: Final = (
     Index("ix_issued_kind_issued_at", forecasts_table.c.kind, forecasts_table.c.issued_at),
     Index("ix_issued_days_forecast", days_table.c.forecast_id),

@@ -1,6 +1,6 @@
 """What the `crossings` command prints: rich tables, progress bars, errors and `--json`.
 
-Parsing lives in `forecasting.cli`; this module only renders results (stdout) and progress
+Parsing lives in `crossings.app`; this module only renders results (stdout) and progress
 and errors (stderr, progress bars only on a terminal).
 """
 

@@ -1,6 +1,6 @@
 """`crossings reissue`: backfill the forecast archive with hindcasts as they would have been
 issued (parsing and checking the flags; the work is `api.reissue`). Registered on the app in
-`forecasting.cli`."""
+`crossings.app`."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from forecasting import cli_output as output
+from crossings import output
 from forecasting.contract import DEFAULT_HORIZON, MAX_HORIZON, MIN_HORIZON, TARGETS
 
 log = logging.getLogger(__name__)

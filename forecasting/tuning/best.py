@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from forecasting.training.config import load_config
-from forecasting.training.tune_config import HONEST_MODE, TuneSpec
+from forecasting.tuning.config import HONEST_MODE, TuneSpec
 
 if TYPE_CHECKING:
     import optuna

@@ -7,7 +7,7 @@ forecast's bands and median, and below them P(any crossing) per day coloured by 
 The y axis steps by whole counts (1, 2, 5, 10, 20, 25, 50, ...), so small counts never get
 rounded labels. The table gives each day's risk, P(crossing), median, mean, the count if
 crossings happen, the bands, P(≥ k) and the weather assumed; on a narrow screen its rows
-become cards (CSS in api/page.py).
+become cards (CSS in api/web/page.py).
 """
 
 from __future__ import annotations

@@ -1,11 +1,11 @@
 """The forecast archive: every issued forecast with its model version and inputs (SQLAlchemy 2).
 
 SQLite by default; PostgreSQL when the URL says so (``postgresql://`` uses psycopg 3). Writes
-go through a durable local outbox (api/outbox.py) that a background replayer drains into the
+go through a durable local outbox (api/archive/outbox.py) that a background replayer drains into the
 database, in batches and idempotently, so an issued forecast is archived exactly once whatever
 fails, and the request path never waits on the database. Every database wait is bounded
 (statement, lock, connect and pool-checkout timeouts).
-The tables, the archived record and the engine are in api/archive_schema.py (re-exported here).
+The tables, the archived record and the engine are in api/archive/tables.py (re-exported here).
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import insert, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from api.archive_schema import (
+from api.archive.outbox import Outbox
+from api.archive.tables import (
     ARCHIVE_QUANTILE_PROBS,
     RETENTION_INDEXES,
     ArchiveRecord,
@@ -31,10 +32,9 @@ from api.archive_schema import (
     metadata,
     quantiles_table,
 )
-from api.outbox import Outbox
 
 if TYPE_CHECKING:
-    from api.retention import Retention
+    from api.archive.retention import Retention
 
 log = logging.getLogger(__name__)
 
@@ -72,11 +72,11 @@ def _utc(value: datetime | None) -> datetime | None:
 class ForecastArchive:
     """Archive writer and reader.
 
-    `submit` journals a forecast in the durable local outbox (api/outbox.py) and returns; the
-    replayer thread drains the outbox into the database in batches, idempotently (a forecast
-    id already archived is skipped), and keeps what it could not write for later, backing off
-    while the database is down. The server therefore starts, serves and archives (later) with
-    the database down; `degraded` says so and `pending` counts the outbox.
+    `submit` journals a forecast in the durable local outbox (api/archive/outbox.py) and
+    returns; the replayer thread drains the outbox into the database in batches, idempotently (a
+    forecast id already archived is skipped), and keeps what it could not write for later,
+    backing off while the database is down. The server therefore starts, serves and archives
+    (later) with the database down; `degraded` says so and `pending` counts the outbox.
     """
 
     def __init__(

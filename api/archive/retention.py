@@ -1,7 +1,7 @@
 """Archive retention: POST scenario forecasts are kept N days, issued default forecasts forever.
 
-The archive writer's thread (`api.archive.ForecastArchive`) calls `Retention.maybe_run` between
-outbox batches: at start and then every `every` seconds it deletes the scenario forecasts
+The archive writer's thread (`api.archive.store.ForecastArchive`) calls `Retention.maybe_run`
+between outbox batches: at start and then every `every` seconds it deletes the scenario forecasts
 issued more than `days` days ago, with their day and quantile rows, in small transactions
 (each statement bounded by the archive's statement timeout), at most `max_batches` per run so
 the outbox drain is never held up for long; what is left waits for the next run, which then
@@ -19,7 +19,7 @@ from typing import Final
 from sqlalchemy import Connection, Engine, Table, delete, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from api.archive_schema import days_table, forecasts_table, quantiles_table
+from api.archive.tables import days_table, forecasts_table, quantiles_table
 
 log = logging.getLogger(__name__)
 

@@ -1,5 +1,5 @@
 """`crossings tune`: an Optuna study over a model's hyperparameters (the work is
-`forecasting.training.tune`). Registered on the app in `forecasting.cli`."""
+`forecasting.tuning.study`). Registered on the app in `crossings.app`."""
 
 from __future__ import annotations
 
@@ -9,12 +9,12 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from forecasting import cli_output as output
-from forecasting.cli_options import ClusterOpt, DataOpt, TrackingOpt
+from crossings import output
+from crossings.options import ClusterOpt, DataOpt, TrackingOpt
 from forecasting.settings import get_settings
 
 if TYPE_CHECKING:
-    from forecasting.training.tune_best import TuneResult
+    from forecasting.tuning.best import TuneResult
 
 log = logging.getLogger(__name__)
 
@@ -56,10 +56,10 @@ def tune_command(
     Exit codes: 0 done; 2 bad config, data or storage (before any trial); 4 MLflow
     unreachable or failed; 1 anything else.
     """
-    from forecasting.cli import _job_exit
+    from crossings.exits import job_exit
     from forecasting.evaluation.cluster import scheduler_address
-    from forecasting.training.tune import run_tune
-    from forecasting.training.tune_config import load_tune_config
+    from forecasting.tuning.config import load_tune_config
+    from forecasting.tuning.study import run_tune
 
     try:
         spec = load_tune_config(config)
@@ -76,7 +76,7 @@ def tune_command(
                 cluster=address,
             )
     except Exception as exc:
-        raise _job_exit(exc) from exc
+        raise job_exit(exc) from exc
     _print_result(result)
 
 

@@ -18,8 +18,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from crossings.options import DataOpt, JsonOpt, SamplesOpt, SeedOpt, TargetOpt
 from forecasting import schema
-from forecasting.cli_options import DataOpt, JsonOpt, SamplesOpt, SeedOpt, TargetOpt
 from forecasting.contract import DEFAULT_LEVELS_PCT, MAX_OUTLOOK_DAYS, TARGETS, level_name
 from forecasting.errors import ConfigError, InputError
 from forecasting.issuing import CannotIssue

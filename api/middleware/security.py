@@ -120,7 +120,7 @@ def policy_for(html: str, *, docs: bool = False) -> str:
 @cache
 def page_policy() -> str:
     """The planner page's CSP, from the page rendered once without data."""
-    from api.page import render_page
+    from api.web.page import render_page
 
     return policy_for(render_page({}, date(2000, 1, 1)))
 

@@ -34,14 +34,14 @@ from forecasting.evaluation.backtest import BacktestConfig, BacktestResult, run_
 from forecasting.training.config import check_data
 from forecasting.training.plan import GatePolicy
 from forecasting.training.provenance import TrainingData, load_data
-from forecasting.training.tune_best import TuneResult, summarize, write_best
-from forecasting.training.tune_config import (
+from forecasting.tuning.best import TuneResult, summarize, write_best
+from forecasting.tuning.config import (
     HONEST_MODE,
     CategoricalParam,
     FloatParam,
     TuneSpec,
 )
-from forecasting.training.tune_storage import open_storage, redact
+from forecasting.tuning.storage import open_storage, redact
 
 if TYPE_CHECKING:
     import optuna

@@ -1,0 +1,1 @@
+"""The planner page: its HTML, its script and the track-record panel."""

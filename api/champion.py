@@ -246,12 +246,13 @@ class ChampionStore:
             poller.thread.join(timeout=30)
 
 
-def live_check(live: LiveForecast) -> Callable[[Champion], None]:
+def live_check(live: LiveForecast, required: bool = True) -> Callable[[Champion], None]:
     """The store's check: refuse a weather-driven champion that did not learn on the live
-    provider's weather at a known point, while the live provider is on."""
+    provider's weather at a known point, while the live provider is on and `required` (the
+    operator set it). Otherwise such a champion is served without the live forecast."""
 
     def check(champion: Champion) -> None:
-        if not live.enabled or not champion.forecaster.uses_weather:
+        if not required or not live.enabled or not champion.forecaster.uses_weather:
             return
         source = WeatherSource.from_metadata(champion.metadata)
         why = source.live_mismatch(live.provider)
@@ -266,7 +267,9 @@ def live_check(live: LiveForecast) -> Callable[[Champion], None]:
             f"(`crossings fetch-weather --provider open-meteo-archive --lat {lat:.2f} --lon "
             f"{lon:.2f} --start <first day> --end <last day> --out data/raw/point.csv`, then "
             "`crossings ingest --weather data/raw/point.csv` and `crossings train`), or serve "
-            "without the live provider (CROSSINGS_OPEN_METEO_URL= crossings serve)"
+            "without the live forecast (leave CROSSINGS_OPEN_METEO_URL unset, and the champions "
+            "that did not learn on Open-Meteo weather are served without it; or set "
+            "CROSSINGS_OPEN_METEO_URL= empty for none)"
         )
 
     return check

@@ -27,7 +27,7 @@ from api.reading import Reading, band_coverage, if_crossing
 from forecasting.contract import DEFAULT_LEVELS_PCT, level_name
 from forecasting.forecast import Forecast
 from forecasting.issuing import IssuedForecast
-from forecasting.weather.source import WeatherSource, format_location
+from forecasting.weather.source import WeatherSource
 
 ARCHIVE_LEVELS: Final = DEFAULT_LEVELS_PCT  # the bands every archived forecast keeps
 _MAX_RENDERINGS: Final = 32  # sets of levels whose JSON one forecast keeps
@@ -46,6 +46,7 @@ class Issued:
     issued_at: datetime
     reading: Reading = field(default_factory=Reading)
     weather_fetched_at: datetime | None = None  # when the live forecast used was fetched
+    weather_note: str | None = None  # where the weather ahead comes from, in words
     created: float = field(default_factory=time.monotonic)
     _rendered: dict[tuple[float, ...], bytes] = field(default_factory=dict)
     _archived: dict[str, Any] | None = None  # the payload at ARCHIVE_LEVELS, built once
@@ -110,10 +111,8 @@ class Issued:
         model that uses no weather)."""
         if self.issued.weather is None:
             return None
-        source = WeatherSource.from_metadata(self.champion.metadata)
-        if source.lat is not None and source.lon is not None:
-            return format_location(source.lat, source.lon)
-        return None if source.location == "unknown" else source.location
+        place = WeatherSource.from_metadata(self.champion.metadata).place
+        return None if place == "unknown" else place
 
     def weather_issued_at(self, source: str) -> str | None:
         """When the weather forecast a day used was issued: the live forecast's fetch time, the
@@ -236,6 +235,7 @@ class Issued:
             "risk_thresholds": self.reading.describe(),
             "band_coverage": band_coverage(self.champion.metadata, levels),
             **self._provenance,
+            "weather_note": self.weather_note,
         }
 
     def rendered(self, levels: Sequence[float]) -> bytes:

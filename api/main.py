@@ -69,7 +69,7 @@ def _resolve(app: FastAPI, dep: Callable[..., T], *args: Any) -> T:
 def build_service(settings: ApiSettings, registry: Registry) -> ForecastService:
     """Wire the parts of the service from settings (no threads are started here)."""
     live = LiveForecast(
-        settings.open_meteo_url,
+        settings.live_url,
         settings.weather_lat,
         settings.weather_lon,
         timeout=settings.weather_timeout,
@@ -82,7 +82,7 @@ def build_service(settings: ApiSettings, registry: Registry) -> ForecastService:
         registry,
         {t: settings.registered_name(t) for t in settings.targets},
         stale_after=settings.stale_after,
-        check=live_check(live),
+        check=live_check(live, required=settings.live_required),
     )
     archive = (
         ForecastArchive(

@@ -319,6 +319,7 @@ class ForecastService:
             issued_at=datetime.now(UTC),
             reading=Reading.from_settings(self.settings),
             weather_fetched_at=None if point is None else self.live.fetched_at(*point),
+            weather_note=self.weather_note(champ, obs),
         )
         self.computed += 1
         if self.archive is not None:
@@ -345,16 +346,42 @@ class ForecastService:
         return issued
 
     def live_points(self) -> set[tuple[float, float]]:
-        """The weather points of the loaded champions that use weather (to prefetch)."""
+        """The weather points of the loaded champions the live provider serves (to prefetch)."""
         points = set()
         for target in self.store.targets:
             champ = self.store.get(target)
-            if champ is None or not champ.forecaster.uses_weather:
-                continue
-            source = WeatherSource.from_metadata(champ.metadata)
-            if source.lat is not None and source.lon is not None:
-                points.add((source.lat, source.lon))
+            if champ is not None and (point := self.live_point_of(champ)) is not None:
+                points.add(point)
         return points
+
+    def live_point_of(self, champ: Champion) -> tuple[float, float] | None:
+        """The point at which the live provider can serve `champ`: the one it learned on, when
+        it learned on that provider's weather; None otherwise (it is then served without the
+        live forecast, or was refused at load when the operator asked for the provider)."""
+        if not self.live.enabled or not champ.forecaster.uses_weather:
+            return None
+        source = WeatherSource.from_metadata(champ.metadata)
+        if source.live_mismatch(self.live.provider) is not None:
+            return None
+        assert source.lat is not None and source.lon is not None  # no mismatch: a known point
+        return (source.lat, source.lon)
+
+    def weather_note(self, champ: Champion, obs: Observed) -> str | None:
+        """Where `champ`'s weather ahead comes from, in words (None if it uses no weather)."""
+        if not champ.forecaster.uses_weather:
+            return None
+        source = WeatherSource.from_metadata(champ.metadata)
+        if self.live_point_of(champ) is not None:
+            return f"weather: the live {self.live.provider} forecast for {source.place}"
+        end = pd.Timestamp(obs.weather["date"].iloc[-1]).date()
+        why = (
+            "the live provider is off"
+            if not self.live.enabled
+            else f"no live forecast for this source (the live provider is {self.live.provider})"
+        )
+        return (
+            f"weather: simulated from {source.place} observations to {end}, else climatology; {why}"
+        )
 
     def _live_point(
         self, champ: Champion, spec: IssueSpec, issue: IssueDate, requested: Scenario | None
@@ -369,10 +396,7 @@ class ForecastService:
         days = (spec.asked[-1] - spec.issue_date).days + 1
         if requested is not None and len(requested) >= days:
             return None
-        source = WeatherSource.from_metadata(champ.metadata)
-        if source.lat is None or source.lon is None:
-            return None  # refused at load while the live provider is on; never asked
-        return (source.lat, source.lon)
+        return self.live_point_of(champ)
 
     def _record(
         self,

@@ -21,6 +21,9 @@ from forecasting.contract import (
 )
 from forecasting.settings import Settings
 
+# The live weather forecast's base URL when CROSSINGS_OPEN_METEO_URL is unset.
+DEFAULT_OPEN_METEO_URL = "https://api.open-meteo.com"
+
 
 class ApiSettings(Settings):
     """Everything the API reads from the environment. Every field can be set as
@@ -93,8 +96,13 @@ class ApiSettings(Settings):
         default=600.0, ge=0, description="How long a default-weather forecast is reused."
     )
     forecast_cache_size: int = Field(default=256, ge=1)
-    open_meteo_url: str = Field(
-        default="https://api.open-meteo.com", description="Open-Meteo base URL; empty disables it."
+    open_meteo_url: str | None = Field(
+        default=None,
+        description="Open-Meteo base URL of the live weather forecast. Unset: "
+        f"{DEFAULT_OPEN_METEO_URL}, used for the champions that learned on Open-Meteo weather "
+        "at a known point and not for the others (they are served without it, and say so). "
+        "Set: the same URL, and a champion that did not learn on Open-Meteo weather is "
+        "refused at start. Empty: no live forecast.",
     )
     weather_lat: float = Field(
         default=STRAIT_OF_DOVER[0],
@@ -146,6 +154,17 @@ class ApiSettings(Settings):
         max_length=6,
         description="Boat counts k whose P(count ≥ k) each day shows (JSON list).",
     )
+
+    @property
+    def live_url(self) -> str:
+        """The live provider's base URL ("" when it is off)."""
+        return DEFAULT_OPEN_METEO_URL if self.open_meteo_url is None else self.open_meteo_url
+
+    @property
+    def live_required(self) -> bool:
+        """Whether the operator asked for the live provider: then a champion it cannot serve
+        is refused at start, instead of being served without it."""
+        return bool(self.open_meteo_url and self.open_meteo_url.strip())
 
     @field_validator("archive_scenario_retention_days", mode="before")
     @classmethod

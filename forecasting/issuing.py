@@ -20,6 +20,7 @@ from forecasting import schema
 from forecasting.contract import DEFAULT_HORIZON, MAX_BRIDGE_DAYS, MAX_HORIZON, NO_WEATHER
 from forecasting.forecast import Forecast
 from forecasting.models.base import Model
+from forecasting.weather.climatology import normals
 from forecasting.weather.future import (
     WeatherInputs,
     WeatherStreams,
@@ -140,12 +141,7 @@ def conditioned(
     last = pd.Timestamp(known[schema.DATE].iloc[-1])
     if last == model.last_date_:
         return model
-    weather = None
-    if model.uses_weather:
-        rows = history.frame
-        dates = pd.to_datetime(rows[schema.DATE])
-        span = (dates <= last) & (dates > last - pd.Timedelta(days=_STATE_WEATHER_DAYS))
-        weather = rows.loc[span]
+    weather = state_weather(history, last) if model.uses_weather else None
     try:
         return model.condition(known, weather)
     except NotImplementedError as exc:
@@ -157,6 +153,33 @@ def conditioned(
             f"{model.name} was fitted on data up to {model.last_date_.date()} and cannot "
             f"forecast as of {issue_date.date()}",
         ) from exc
+
+
+def state_weather(history: WeatherHistory, last: pd.Timestamp) -> pd.DataFrame:
+    """The weather a model reads to take its state on the arrivals ending `last`: the observed
+    days of the _STATE_WEATHER_DAYS up to `last`. Stored weather usually ends before the
+    arrivals (the normal state of a live service); the days it does not reach take their
+    climatological normals (`climatology.normals`), so any lag gives a state."""
+    rows = history.frame
+    dates = pd.to_datetime(rows[schema.DATE])
+    first = last - pd.Timedelta(days=_STATE_WEATHER_DAYS - 1)
+    observed = rows.loc[(dates <= last) & (dates >= first)]
+    weather_end = dates.max() if len(dates) else first - pd.Timedelta(days=1)
+    if weather_end >= last:
+        return observed
+    gap = pd.date_range(max(first, weather_end + pd.Timedelta(days=1)), last, freq="D")
+    numeric = [
+        c for c in rows.columns if c != schema.DATE and pd.api.types.is_numeric_dtype(rows[c])
+    ]
+    table = rows.set_index(pd.DatetimeIndex(dates))[numeric]
+    filled = normals(table, gap).rename_axis(schema.DATE).reset_index()
+    log.info(
+        "state weather: the observations end %s; %d days to %s take climatological normals",
+        weather_end.date(),
+        len(gap),
+        last.date(),
+    )
+    return pd.concat([observed, filled], ignore_index=True)
 
 
 def _before(table: pd.DataFrame, day: pd.Timestamp) -> pd.DataFrame:
@@ -208,4 +231,5 @@ __all__ = [
     "check_window",
     "conditioned",
     "issue_forecast",
+    "state_weather",
 ]

@@ -49,6 +49,7 @@ async def readyz(service: ServiceDep) -> JSONResponse:
             version=champ.version if champ else None,
             stale=store.is_stale(t),
             registry_error=public_registry_error(st.error),
+            weather_note=service.weather_note(champ, obs) if champ and obs else None,
             behind_data=behind,
         )
     ready = all(r.loaded for r in targets.values())

@@ -170,6 +170,12 @@ class ForecastResponse(BaseModel):
     hindcast: HindcastField
     bridged_days: BridgedDaysField
     weather_mode: WeatherModeField
+    weather_note: str | None = Field(
+        default=None,
+        description="Where the weather ahead comes from, in words: the live forecast and its "
+        "place, or the observations it is simulated from and why there is no live forecast "
+        "(null for a model that uses no weather).",
+    )
 
 
 # --------------------------------------------------------------------------- other resources
@@ -298,6 +304,10 @@ class TargetReadiness(BaseModel):
     version: str | None
     stale: bool
     registry_error: str | None
+    weather_note: str | None = Field(
+        default=None,
+        description="Where the champion's weather ahead comes from (see ForecastResponse).",
+    )
     behind_data: bool = Field(
         description="The champion was fitted on data that ends before the observed data. Its "
         "forecasts still start from the newest arrivals (its state is taken from them at "

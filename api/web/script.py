@@ -230,7 +230,8 @@ SCRIPT: Final = r"""
     document.getElementById("risk-legend").textContent = "Risk from P(any crossing): red above " + pct(th.red_above) +
       ", amber " + pct(th.green_below) + "\u2013" + pct(th.red_above) + ", green below " + pct(th.green_below) + ".";
     document.getElementById("meta").textContent = "Model " + f.model.name + " v" + f.model.version +
-      " \u00b7 data to " + f.data_as_of + " \u00b7 computed " + f.issued_at.replace("T", " ").slice(0, 16) + " UTC";
+      " \u00b7 data to " + f.data_as_of + " \u00b7 computed " + f.issued_at.replace("T", " ").slice(0, 16) + " UTC" +
+      (f.weather_note ? " \u00b7 " + f.weather_note : "");
     var h = heading(f), nt = document.getElementById("notice");
     document.getElementById("heading").textContent = h;
     document.title = h;

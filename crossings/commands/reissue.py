@@ -5,11 +5,14 @@ issued (parsing and checking the flags; the work is `api.reissue`). Registered o
 from __future__ import annotations
 
 import logging
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:
+    from api.service import ForecastService
 
 from crossings import output
 from forecasting.contract import DEFAULT_HORIZON, MAX_HORIZON, MIN_HORIZON, TARGETS
@@ -19,8 +22,19 @@ log = logging.getLogger(__name__)
 # Exit codes, as the other commands: 2 bad flags or input, 4 the registry or archive failed.
 EXIT_INPUT, EXIT_UNAVAILABLE = 2, 4
 
-FromOpt = Annotated[str, typer.Option("--from", help="First issue date, YYYY-MM-DD.")]
-ToOpt = Annotated[str, typer.Option("--to", help="Last issue date, YYYY-MM-DD.")]
+FromOpt = Annotated[
+    str | None, typer.Option("--from", help="First issue date, YYYY-MM-DD (or --weeks).")
+]
+ToOpt = Annotated[str | None, typer.Option("--to", help="Last issue date, YYYY-MM-DD.")]
+WeeksOpt = Annotated[
+    int | None,
+    typer.Option(
+        "--weeks",
+        min=1,
+        help="Instead of --from/--to: the last N weeks of issue dates whose forecast days all "
+        "have published arrivals (what `make run` backfills, so the track record is not empty).",
+    ),
+]
 TargetsOpt = Annotated[
     str, typer.Option("--targets", help="Comma-separated targets (people, boats).")
 ]
@@ -67,9 +81,20 @@ def _targets(text: str) -> list[str]:
     return names
 
 
+def _last_weeks(service: ForecastService, weeks: int, horizon: int) -> tuple[date, date]:
+    """The last `weeks` weeks of issue dates whose `horizon` forecast days all have arrivals."""
+    obs = service.observed.get()
+    if obs is None:
+        output.print_error(RuntimeError("no processed data: run `crossings ingest` first"))
+        raise typer.Exit(code=EXIT_INPUT)
+    end = obs.last_date - timedelta(days=horizon - 1)
+    return end - timedelta(days=7 * weeks - 1), end
+
+
 def reissue_command(
-    first: FromOpt,
-    last: ToOpt,
+    first: FromOpt = None,
+    last: ToOpt = None,
+    weeks: WeeksOpt = None,
     targets: TargetsOpt = ",".join(TARGETS),
     horizon: ReissueHorizonOpt = DEFAULT_HORIZON,
     refit_every: RefitOpt = 7,
@@ -86,9 +111,9 @@ def reissue_command(
     from api.settings import ApiSettings
     from forecasting.tracking.store import TrackingUnavailable
 
-    start, end = _day(first, "--from"), _day(last, "--to")
-    if start > end:
-        raise typer.BadParameter(f"--from {start} is after --to {end}", param_hint="--from")
+    dates_given = first is not None and last is not None
+    if dates_given == (weeks is not None) or (first is None) != (last is None):
+        raise typer.BadParameter("give --from and --to, or --weeks", param_hint="--from/--weeks")
     names = _targets(targets)
     overrides: dict[str, object] = {"open_meteo_url": "", "poll_seconds": 0}
     if archive_url is not None:
@@ -104,6 +129,12 @@ def reissue_command(
     service = build_service(settings, registry)
     service.observed.reload_if_changed()
     service.store.refresh()
+    if first is not None and last is not None:
+        start, end = _day(first, "--from"), _day(last, "--to")
+    else:
+        start, end = _last_weeks(service, weeks or 1, horizon)
+    if start > end:
+        raise typer.BadParameter(f"--from {start} is after --to {end}", param_hint="--from")
     try:
         done = reissue(service, names, start, end, horizon=horizon, refit_every=refit_every)
     except (InvalidInput, ValueError) as exc:

@@ -7,6 +7,20 @@ from typing import Annotated
 
 import typer
 
+# Start-up refusals the app explains itself in one logged line (`refusing to start: ...`, with
+# the fix): uvicorn's copy of their traceback only hides that line.
+_EXPLAINED_REFUSALS = ("ChampionRefused", "ModelNotRegistered", "TrackingUnavailable")
+
+
+class _NoRefusalTraceback(logging.Filter):
+    """Drop uvicorn's traceback of a start-up refusal the app has already logged."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        text = record.getMessage()
+        return not (
+            text.startswith("Traceback") and any(name in text for name in _EXPLAINED_REFUSALS)
+        )
+
 
 def serve(
     host: Annotated[str, typer.Option("--host", help="Interface to listen on.")] = "127.0.0.1",
@@ -31,6 +45,7 @@ def serve(
     from api.middleware.body_timeout import UVICORN_LIMITS
 
     logging.getLogger("api").setLevel(logging.INFO)
+    logging.getLogger("uvicorn.error").addFilter(_NoRefusalTraceback())
     # Several workers: /metrics aggregates them through prometheus_client's multiprocess
     # mode, in a fresh directory the workers inherit (unless PROMETHEUS_MULTIPROC_DIR is set).
     fresh_dir = None

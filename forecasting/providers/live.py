@@ -21,6 +21,7 @@ from typing import Final
 import pandas as pd
 
 from forecasting import schema
+from forecasting.contract import MAX_BRIDGE_DAYS
 from forecasting.providers.open_meteo import MAX_FORECAST_DAYS, OpenMeteoClient
 from forecasting.weather.source import OPEN_METEO
 
@@ -196,7 +197,9 @@ class LiveForecast:
                 max_backoff=0.5,
                 max_bytes=self.max_bytes,
             ) as client:
-                frame = client.forecast(point[0], point[1], days=MAX_FORECAST_DAYS)
+                frame = client.forecast(
+                    point[0], point[1], days=MAX_FORECAST_DAYS, past_days=MAX_BRIDGE_DAYS
+                )
         except Exception as exc:  # WeatherProviderError, ConfigError, anything: fall back
             log.warning("weather forecast provider unavailable at %s: %s", point, exc)
             keep, good_at = (None, None) if before is None else (before.frame, before.good_at)

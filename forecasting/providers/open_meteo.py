@@ -43,6 +43,7 @@ FORECAST_DAILY: Final[tuple[str, ...]] = tuple(
 # ERA5, behind the archive API, has no visibility.
 ARCHIVE_DAILY: Final[tuple[str, ...]] = tuple(n for n in FORECAST_DAILY if "visibility" not in n)
 MAX_FORECAST_DAYS: Final = 16
+MAX_PAST_DAYS: Final = 92  # the forecast API's own limit on past_days
 # Hourly variables asked of the Previous Runs API (it keeps hourly values only), each with the
 # suffixes _previous_day1.._previous_dayN; the adapter aggregates them to days. Its documented
 # leads reach day 7.
@@ -133,11 +134,17 @@ class OpenMeteoClient:
         self._owns_client = client is None
         self._client = client if client is not None else httpx.Client(timeout=self.timeout)
 
-    def forecast(self, lat: float, lon: float, days: int = 7) -> pd.DataFrame:
-        """Daily weather forecast for the next `days` days (1-16), starting today."""
+    def forecast(self, lat: float, lon: float, days: int = 7, past_days: int = 0) -> pd.DataFrame:
+        """Daily weather forecast for the next `days` days (1-16), starting today, after the
+        provider's own analysis of the `past_days` days before today (0-92): what bridges the
+        stored weather's lag up to today."""
         if not 1 <= days <= MAX_FORECAST_DAYS:
             raise ConfigError(f"days must be between 1 and {MAX_FORECAST_DAYS}, got {days}")
+        if not 0 <= past_days <= MAX_PAST_DAYS:
+            raise ConfigError(f"past_days must be between 0 and {MAX_PAST_DAYS}, got {past_days}")
         params = self._params(lat, lon, FORECAST_DAILY) | {"forecast_days": str(days)}
+        if past_days:
+            params["past_days"] = str(past_days)
         return self._fetch(self.forecast_endpoint, params, SOURCE_FORECAST)
 
     def archive(self, lat: float, lon: float, start: date, end: date) -> pd.DataFrame:

@@ -49,6 +49,32 @@ def analogue_positions(
     return np.asarray(index.get_indexer(pd.DatetimeIndex(starts)))
 
 
+def normals(
+    table: pd.DataFrame,
+    days: pd.DatetimeIndex,
+    years: int = CLIMATOLOGY_YEARS,
+    window_days: int = CLIMATOLOGY_WINDOW_DAYS,
+) -> pd.DataFrame:
+    """The climatological mean of each column of `table` (days × variables, indexed by date)
+    for each of `days`: the mean over the same calendar days (±`window_days`) of the last
+    `years` years before it. NaN where no past year has that day."""
+    index = pd.DatetimeIndex(table.index)
+    values = table.to_numpy(dtype=float)
+    out = np.full((len(days), values.shape[1]), np.nan)
+    for i, day in enumerate(days):
+        picks = []
+        for k in range(1, years + 1):
+            centre = day - pd.DateOffset(years=k)
+            lo = index.searchsorted(centre - pd.Timedelta(days=window_days), side="left")
+            hi = index.searchsorted(centre + pd.Timedelta(days=window_days), side="right")
+            picks.append(values[lo:hi])
+        block = np.concatenate(picks) if picks else np.empty((0, values.shape[1]))
+        if len(block):
+            with np.errstate(invalid="ignore"):
+                out[i] = np.nanmean(block, axis=0)
+    return pd.DataFrame(out, index=days, columns=table.columns)
+
+
 def draw_analogues(
     values: np.ndarray,
     positions: np.ndarray,

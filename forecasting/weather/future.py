@@ -1,7 +1,9 @@
 """Future weather for one issued forecast: the single builder for backtests, training and serving.
 
 Every forecast has an issue date T. Weather for days before T (the bridge between the newest
-arrivals and T) is observed. From T on it depends on the weather mode:
+arrivals and T) is observed; days the stored observations do not reach take the live
+provider's analysis of past days (``forecast``) where it has one, else ``climatology``.
+From T on it depends on the weather mode:
 
 - ``forecast``: per day, the caller's scenario (``request``), else the live provider
   (``forecast``), else an issued forecast simulated from the observed weather (``simulated``,
@@ -147,6 +149,9 @@ def _plan_days(
     for i, ts in enumerate(dates):
         if ts < t:
             src = _observed_or_climatology(i, ts, observed, fixed)
+            if src == "climatology" and live is not None and ts in live.index:
+                fixed[i] = live.loc[ts].to_numpy(dtype=float)  # the provider's analysis
+                src = "forecast"
         elif mode == "observed":
             src = _hindsight(i, ts, observed, fixed)
         elif mode == "climatology":

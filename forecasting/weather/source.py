@@ -76,6 +76,29 @@ class WeatherSource:
             return cls(found.source, found.location, float(lat), float(lon))
         return found
 
+    @property
+    def place(self) -> str:
+        """The source as a planner would name it: the station and its point for KNMI
+        ("KNMI Woensdrecht, 51.45N 4.34E"), the provider and point for Open-Meteo."""
+        where = (
+            format_location(self.lat, self.lon)
+            if self.lat is not None and self.lon is not None
+            else None
+        )
+        if where is None and self.location != "unknown":
+            where = self.location
+        if self.provider == "knmi":
+            station = self.source.rsplit(" ", 1)[-1].title() if "station" in self.source else ""
+            name = f"KNMI {station}".strip()
+        elif self.provider == "open-meteo":
+            name = "Open-Meteo"
+        else:
+            name = self.source if self.source != "unknown" else ""
+        parts = [name] if name else []
+        if where and where != name:
+            parts.append(where)
+        return ", ".join(parts) or "unknown"
+
     def metadata(self) -> dict[str, Any]:
         """The keys a registered model records about its weather."""
         return {

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+import urllib.parse
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -252,8 +253,12 @@ class FakeOpenMeteo:
     url: str = ""
     release: threading.Event = field(default_factory=threading.Event)
 
-    def payload(self) -> dict[str, Any]:
-        dates = [(self.first_day + timedelta(days=i)).isoformat() for i in range(self.days)]
+    past_days: list[int] = field(default_factory=list)  # each request's past_days
+
+    def payload(self, past: int = 0) -> dict[str, Any]:
+        """The forecast from `first_day` for `days` days, after `past` days of analysis."""
+        first = self.first_day - timedelta(days=past)
+        dates = [(first + timedelta(days=i)).isoformat() for i in range(past + self.days)]
         n = len(dates)
         return {
             "latitude": 51.0,
@@ -291,9 +296,12 @@ def open_meteo(origin: date) -> Iterator[FakeOpenMeteo]:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             fake.requests.append(self.path)
+            query = urllib.parse.parse_qs(urllib.parse.urlparse(self.path).query)
+            fake.past_days.append(int(query.get("past_days", ["0"])[0]))
             if fake.delay:
                 fake.release.wait(fake.delay)
-            body = json.dumps(fake.payload() if fake.status == 200 else {"error": True}).encode()
+            answer = fake.payload(fake.past_days[-1]) if fake.status == 200 else {"error": True}
+            body = json.dumps(answer).encode()
             self.send_response(fake.status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))

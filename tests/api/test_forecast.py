@@ -43,6 +43,7 @@ def _check_forecast(body: dict[str, Any], levels: tuple[str, ...]) -> None:
         "hindcast",
         "bridged_days",
         "weather_mode",
+        "weather_note",
     }
     assert len(body["days"]) == body["horizon"]
     assert body["start"] >= body["issue_date"] > body["data_as_of"]

@@ -173,3 +173,23 @@ def test_a_later_champion_from_another_source_is_refused_and_reported(
         om_registry.add(make_champion(fitted["people"], "3", **OPEN_METEO_META))
         assert wait_for(lambda: c.get("/v1/forecast").json()["model"]["version"] == "3")
         assert c.get("/readyz").json()["targets"]["people"]["registry_error"] is None
+
+
+def test_without_a_provider_setting_a_knmi_champion_is_served_without_the_live_forecast(
+    settings: Any, fitted: Any
+) -> None:
+    """`crossings serve` with CROSSINGS_OPEN_METEO_URL unset: the KNMI champion `make train`
+    registers starts and serves, saying where its weather comes from instead of refusing."""
+    reg = FakeRegistry()
+    for model in fitted.values():
+        reg.add(make_champion(model, "1", **KNMI_META))
+    with _client(settings, reg, open_meteo_url=None) as c:
+        body = c.get("/v1/forecast").json()
+        note = body["weather_note"]
+        assert note.startswith("weather: simulated from KNMI Woensdrecht, 51.45N 4.34E")
+        assert "no live forecast for this source" in note
+        assert {d["weather_place"] for d in body["days"]} == {"KNMI Woensdrecht, 51.45N 4.34E"}
+        assert "forecast" not in {d["weather_source"] for d in body["days"]}
+        ready = c.get("/readyz").json()
+        assert ready["targets"]["people"]["weather_note"] == note
+        assert note in c.get("/").text

@@ -155,3 +155,21 @@ def test_the_live_forecast_wins_over_simulation(weather: pd.DataFrame) -> None:
     assert fw.sources[:3] == ("forecast",) * 3 and set(fw.sources[3:]) == {"simulated"}
     centre = fw.column("wind_mean_ms")[:, :3].mean(axis=0)
     np.testing.assert_allclose(centre, live["wind_mean_ms"].to_numpy(), atol=0.35)
+
+
+def test_bridge_days_past_the_observations_take_the_live_analysis(weather: pd.DataFrame) -> None:
+    """The stored weather ends before the bridge: the live provider's past days (asked with
+    `past_days`) fill the days it covers, climatology the rest; from T on, its forecast."""
+    dates = pd.date_range("2022-08-01", periods=10, freq="D")
+    t = pd.Timestamp("2022-08-04")
+    lagging = weather.loc[weather[schema.DATE] < dates[0]]  # no observation of any day here
+    live_days = pd.date_range("2022-08-02", periods=9, freq="D")  # analysis from 2 Aug on
+    live = pd.DataFrame({v: 3.0 for v in VARS}, index=live_days)
+    live["wind_mean_ms"] = np.arange(len(live_days), dtype=float)
+    inputs = WeatherInputs(live=live)
+    streams = WeatherStreams(0, t)
+    fw = build_future_weather(VARS, dates, streams, WeatherHistory(lagging), 50, inputs)
+    assert fw.sources[:3] == ("climatology", "forecast", "forecast")
+    assert set(fw.sources[3:]) == {"forecast"}
+    # the analysis is taken as it is (it happened), the same on every path
+    np.testing.assert_array_equal(fw.column("wind_mean_ms")[:, 1:3], np.tile([0.0, 1.0], (50, 1)))

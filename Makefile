@@ -22,17 +22,18 @@ lock: setup  ## regenerate requirements-lock.txt (uv pip compile); the next `mak
 	$(BIN)/uv pip compile pyproject.toml --all-extras --universal --python-version 3.11 \
 		--custom-compile-command 'make lock' -o $(LOCK) $(LOCK_ARGS)
 
-run: train  ## the main job on embedded defaults: ingest, train and register, then serve on :8000
+run: train  ## the main job on embedded defaults: ingest, train and register, backfill 8 weeks of track record, serve on :8000
+	$(BIN)/crossings reissue --weeks 8  # the track record from day one (about 25 s; kept on later runs)
 	@echo "MLflow UI: $(BIN)/mlflow ui --backend-store-uri sqlite:///mlruns.db  (http://127.0.0.1:5000)"
 	@echo "Planner page and API: http://127.0.0.1:8000/  (Ctrl-C stops the server)"
-	CROSSINGS_OPEN_METEO_URL=$${CROSSINGS_OPEN_METEO_URL-} $(BIN)/crossings serve --host 127.0.0.1 --port 8000
+	$(BIN)/crossings serve --host 127.0.0.1 --port 8000
 
 train: setup  ## ingest ../shared/data, then train, gate and register the champions (no server)
 	$(BIN)/crossings ingest
 	$(BIN)/crossings train --config experiments/default.yaml
 
-serve: setup  ## serve offline (no live weather provider unless CROSSINGS_OPEN_METEO_URL is set)
-	CROSSINGS_OPEN_METEO_URL=$${CROSSINGS_OPEN_METEO_URL-} $(BIN)/crossings serve --host 127.0.0.1 --port 8000
+serve: setup  ## serve the registered champions (the live forecast only for those that learned on its weather)
+	$(BIN)/crossings serve --host 127.0.0.1 --port 8000
 
 ingest: setup
 	$(BIN)/crossings ingest

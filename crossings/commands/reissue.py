@@ -31,8 +31,8 @@ WeeksOpt = Annotated[
     typer.Option(
         "--weeks",
         min=1,
-        help="Instead of --from/--to: the last N weeks of issue dates whose forecast days all "
-        "have published arrivals (what `make run` backfills, so the track record is not empty).",
+        help="Instead of --from/--to: the last N weeks of issue dates up to the newest arrival "
+        "day (what `make run` backfills, so the track record is not empty).",
     ),
 ]
 TargetsOpt = Annotated[
@@ -70,6 +70,11 @@ def _day(text: str, flag: str) -> date:
         raise typer.BadParameter(f"{text!r} is not a date (YYYY-MM-DD)", param_hint=flag) from exc
 
 
+def _check_order(start: date, end: date) -> None:
+    if start > end:
+        raise typer.BadParameter(f"--from {start} is after --to {end}", param_hint="--from")
+
+
 def _targets(text: str) -> list[str]:
     names = [t.strip() for t in text.split(",") if t.strip()]
     bad = [t for t in names if t not in TARGETS]
@@ -81,13 +86,14 @@ def _targets(text: str) -> list[str]:
     return names
 
 
-def _last_weeks(service: ForecastService, weeks: int, horizon: int) -> tuple[date, date]:
-    """The last `weeks` weeks of issue dates whose `horizon` forecast days all have arrivals."""
+def _last_weeks(service: ForecastService, weeks: int) -> tuple[date, date]:
+    """The last `weeks` weeks of issue dates up to the newest arrival day: every one has a
+    scored first day, and together they fill the track record's default window."""
     obs = service.observed.get()
     if obs is None:
         output.print_error(RuntimeError("no processed data: run `crossings ingest` first"))
         raise typer.Exit(code=EXIT_INPUT)
-    end = obs.last_date - timedelta(days=horizon - 1)
+    end = obs.last_date
     return end - timedelta(days=7 * weeks - 1), end
 
 
@@ -114,6 +120,10 @@ def reissue_command(
     dates_given = first is not None and last is not None
     if dates_given == (weeks is not None) or (first is None) != (last is None):
         raise typer.BadParameter("give --from and --to, or --weeks", param_hint="--from/--weeks")
+    asked = None
+    if first is not None and last is not None:
+        asked = _day(first, "--from"), _day(last, "--to")
+        _check_order(*asked)
     names = _targets(targets)
     overrides: dict[str, object] = {"open_meteo_url": "", "poll_seconds": 0}
     if archive_url is not None:
@@ -129,12 +139,7 @@ def reissue_command(
     service = build_service(settings, registry)
     service.observed.reload_if_changed()
     service.store.refresh()
-    if first is not None and last is not None:
-        start, end = _day(first, "--from"), _day(last, "--to")
-    else:
-        start, end = _last_weeks(service, weeks or 1, horizon)
-    if start > end:
-        raise typer.BadParameter(f"--from {start} is after --to {end}", param_hint="--from")
+    start, end = asked if asked is not None else _last_weeks(service, weeks or 1)
     try:
         done = reissue(service, names, start, end, horizon=horizon, refit_every=refit_every)
     except (InvalidInput, ValueError) as exc:

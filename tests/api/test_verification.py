@@ -203,6 +203,9 @@ def test_openapi_has_the_operation_with_examples(client: TestClient) -> None:
         (["--from", "2023-05-02", "--to", "2023-05-01"], "--from"),
         (["--from", "2023-05-x", "--to", "2023-05-01"], "--from"),
         (["--from", "2023-05-01", "--to", "2023-05-02", "--targets", "cats"], "--targets"),
+        (["--from", "2023-05-01", "--to", "2023-05-02", "--weeks", "8"], "--weeks"),
+        (["--from", "2023-05-01"], "--weeks"),
+        ([], "--weeks"),
     ],
 )
 def test_reissue_flags(args: list[str], flag: str) -> None:

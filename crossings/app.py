@@ -14,6 +14,7 @@ import typer
 
 from crossings.commands.backtest import backtest
 from crossings.commands.fetch import fetch_weather
+from crossings.commands.fetch_arrivals import fetch_arrivals
 from crossings.commands.ingest import ingest
 from crossings.commands.outlook import outlook
 from crossings.commands.reissue import reissue_command
@@ -21,6 +22,7 @@ from crossings.commands.retrain import retrain
 from crossings.commands.serve import serve
 from crossings.commands.train import train
 from crossings.commands.tune import tune_command
+from crossings.commands.update import update
 
 app = typer.Typer(
     help="Forecast daily small-boat crossings of the English Channel.",
@@ -43,6 +45,7 @@ def main(
 # The order of `crossings --help`.
 app.command("ingest")(ingest)
 app.command("backtest")(backtest)
+app.command("fetch-arrivals")(fetch_arrivals)
 app.command("fetch-weather")(fetch_weather)
 app.command("outlook")(outlook)
 app.command("reissue")(reissue_command)
@@ -50,5 +53,6 @@ app.command("tune")(tune_command)
 app.command("serve")(serve)
 app.command("train")(train)
 app.command("retrain")(retrain)
+app.command("update")(update)
 
 __all__ = ["app"]

@@ -114,3 +114,18 @@ ClusterOpt = Annotated[
         "pip install '.\\[distributed]'). Default: $CROSSINGS_DASK_SCHEDULER, else local.",
     ),
 ]
+
+FetchSourceOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--source",
+        help="Source folder to fetch into (home-office/, knmi/); then read from it alone. "
+        "Default: $CROSSINGS_SOURCE_DIR when set and writable, else $CROSSINGS_FETCH_DIR "
+        "(data/sources), read together with $CROSSINGS_SOURCE_DIR, newest publication first.",
+    ),
+]
+
+LockOpt = Annotated[
+    Path | None,
+    typer.Option("--lock", help="Lock file (default: retrain.lock beside --data)."),
+]

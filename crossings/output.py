@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
     from forecasting.evaluation.backtest import BacktestConfig
     from forecasting.ingest import IngestResult
+    from forecasting.sources.fetched import Fetched
     from forecasting.training.results import TrainResult
     from forecasting.training.retrain import RetrainResult
 
@@ -233,12 +234,38 @@ def print_retrain(outcome: RetrainResult) -> None:
     print_train_result(outcome.train)
 
 
+def print_fetched(fetched: Fetched) -> None:
+    """One line per fetched source: new (written where) or unchanged (already where), or
+    skipped (why)."""
+    what = "Home Office time series" if fetched.source == "arrivals" else fetched.source
+    if fetched.source == "weather":
+        what = "Weather" + (f" {fetched.path.name}" if fetched.path is not None else "")
+    if fetched.publication:
+        what += f" published {fetched.publication}"
+    data = f" (data to {fetched.last_day})" if fetched.last_day else ""
+    if fetched.status == "new":
+        text = f"New: {what}{data}, written to {fetched.path}"
+    elif fetched.status == "unchanged":
+        text = f"Unchanged: {what}{data}, already in {fetched.path}"
+    else:
+        text = f"{fetched.status.capitalize()}: {what}: {fetched.note or fetched.error or ''}"
+    console.print(text, highlight=False, soft_wrap=True)
+
+
+def fetched_json(fetched: Fetched, **extra: Any) -> str:
+    """The one JSON line of `crossings fetch-arrivals --json` and `fetch-weather --provider
+    knmi --json`: source, status, path, publication, last_day, url (and `extra`)."""
+    return json.dumps({"source": fetched.source, **fetched.as_dict(), **extra}, sort_keys=True)
+
+
 __all__ = [
     "backtest_json",
     "console",
     "err_console",
+    "fetched_json",
     "print_backtest",
     "print_error",
+    "print_fetched",
     "print_ingest",
     "print_retrain",
     "print_train_result",

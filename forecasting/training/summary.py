@@ -12,7 +12,11 @@ or input, 3 locked, 4 MLflow). Keys:
 - ``weather_lag``: days the weather trails the arrivals and the warning, if any;
 - ``targets``: per target the winner and the gate decision (versions, alias, scores,
   ``p_value``: the gate's paired test over origins, null without a champion to pair with);
-- ``promoted``, ``run_id``, ``config``, ``elapsed_s``.
+- ``promoted``, ``run_id``, ``config``, ``elapsed_s``;
+- ``fetch`` (``crossings update`` only): per source (``arrivals``, ``weather``) its
+  ``status`` ("new", "unchanged", "skipped" or "failed"), ``path``, ``publication``
+  (YYYY-MM-DD, when the publisher dates it), ``last_day``, ``url``, and ``note`` or
+  ``error``; an empty object when the job failed before fetching.
 """
 
 from __future__ import annotations
@@ -61,8 +65,9 @@ def _target(tr: TargetResult, metric: str, mode: str) -> dict[str, Any]:
     return out
 
 
-def retrain_summary(outcome: RetrainResult) -> dict[str, Any]:
-    """The summary of a retrain that finished (completed or skipped)."""
+def retrain_summary(outcome: RetrainResult, fetch: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The summary of a retrain that finished (completed or skipped); with `fetch` (an
+    update's per-source report), its ``fetch`` object too."""
     train = outcome.train
     targets = {}
     if train is not None:
@@ -70,7 +75,7 @@ def retrain_summary(outcome: RetrainResult) -> dict[str, Any]:
             t: _target(tr, train.gate_metric, train.gate_weather_mode)
             for t, tr in train.targets.items()
         }
-    return {
+    out: dict[str, Any] = {
         "status": outcome.status,
         "exit_code": 0,
         "reason": outcome.reason,
@@ -88,16 +93,25 @@ def retrain_summary(outcome: RetrainResult) -> dict[str, Any]:
         "run_id": train.parent_run_id if train is not None else None,
         "elapsed_s": outcome.elapsed_s,
     }
+    if fetch is not None:
+        out["fetch"] = fetch
+    return out
 
 
-def failure_summary(exc: BaseException, exit_code: int, elapsed_s: float) -> dict[str, Any]:
-    """The summary of a retrain that failed with a documented exit code."""
-    return {
+def failure_summary(
+    exc: BaseException, exit_code: int, elapsed_s: float, fetch: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The summary of a retrain (or an update, with its `fetch` report) that failed with a
+    documented exit code."""
+    out: dict[str, Any] = {
         "status": "failed",
         "exit_code": exit_code,
         "error": f"{type(exc).__name__}: {exc}",
         "elapsed_s": round(elapsed_s, 3),
     }
+    if fetch is not None:
+        out["fetch"] = fetch
+    return out
 
 
 def to_line(summary: dict[str, Any]) -> str:

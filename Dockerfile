@@ -23,6 +23,7 @@ RUN pip install --no-compile -c requirements-lock.txt uv \
 COPY README.md ./
 COPY forecasting ./forecasting
 COPY api ./api
+COPY crossings ./crossings
 RUN uv pip install --no-deps . \
     && /opt/venv/bin/crossings --help >/dev/null
 

@@ -217,6 +217,19 @@ def test_dockerfile_is_multi_stage_pinned_non_root_and_installs_from_the_lock() 
     assert any(word == "HEALTHCHECK" for word, _ in words)
 
 
+def test_the_image_copies_every_package_the_project_installs() -> None:
+    """`uv pip install .` in the image builds from what was copied: a package missing from the
+    COPY lines (crossings/ was, once) leaves the image without its entry point."""
+    import tomllib
+
+    finds = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    packages = {p.rstrip("*") for p in finds["packages"]["find"]["include"]}
+    copied = {rest.split()[0] for word, rest in docker_instructions() if word == "COPY"}
+    assert packages <= copied, f"not copied into the image: {sorted(packages - copied)}"
+    kept = {line[1:].rstrip("/") for line in (ROOT / ".dockerignore").read_text().splitlines()}
+    assert packages <= kept, f".dockerignore leaves out of the context: {sorted(packages - kept)}"
+
+
 def test_hadolint_passes() -> None:
     beside = Path(sys.executable).parent / "hadolint"  # the venv's, when it is not on PATH
     hadolint = str(beside) if beside.exists() else shutil.which("hadolint")

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 if TYPE_CHECKING:
+    from api.reissue import ReissueSummary
     from api.service import ForecastService
 
 from crossings import output
@@ -86,15 +87,63 @@ def _targets(text: str) -> list[str]:
     return names
 
 
+class BackfillFailed(Exception):
+    """The backfill could not run: `exit_code` as the command's (2 input, 4 unavailable)."""
+
+    def __init__(self, message: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
 def _last_weeks(service: ForecastService, weeks: int) -> tuple[date, date]:
     """The last `weeks` weeks of issue dates up to the newest arrival day: every one has a
     scored first day, and together they fill the track record's default window."""
     obs = service.observed.get()
     if obs is None:
-        output.print_error(RuntimeError("no processed data: run `crossings ingest` first"))
-        raise typer.Exit(code=EXIT_INPUT)
+        raise BackfillFailed("no processed data: run `crossings ingest` first", EXIT_INPUT)
     end = obs.last_date
     return end - timedelta(days=7 * weeks - 1), end
+
+
+def backfill(
+    names: list[str] | None,
+    window: tuple[date, date] | int,
+    *,
+    horizon: int = DEFAULT_HORIZON,
+    refit_every: int = 7,
+    overrides: dict[str, object] | None = None,
+) -> list[ReissueSummary]:
+    """Reissue `names` (None: the served targets) for every issue date of `window` (first,
+    last), or of the last N weeks up to the newest arrival day when `window` is an int.
+    `overrides` are ApiSettings fields (archive_url, data_dir, mlflow_tracking_uri). Raises
+    BackfillFailed."""
+    from api.deps import get_registry
+    from api.main import build_service
+    from api.reissue import reissue
+    from api.service import InvalidInput, NotReady
+    from api.settings import ApiSettings
+    from forecasting.tracking.store import TrackingUnavailable
+
+    fields: dict[str, object] = {"open_meteo_url": "", "poll_seconds": 0, **(overrides or {})}
+    settings = ApiSettings(**fields)  # type: ignore[arg-type]
+    try:
+        registry = get_registry(settings)  # a SQLite store that does not exist is refused
+    except TrackingUnavailable as exc:
+        raise BackfillFailed(str(exc), EXIT_UNAVAILABLE) from exc
+    service = build_service(settings, registry)
+    try:
+        service.observed.reload_if_changed()
+        service.store.refresh()
+        start, end = window if isinstance(window, tuple) else _last_weeks(service, window)
+        targets = names or list(settings.targets)
+        return reissue(service, targets, start, end, horizon=horizon, refit_every=refit_every)
+    except (InvalidInput, ValueError) as exc:
+        raise BackfillFailed(str(exc), EXIT_INPUT) from exc
+    except NotReady as exc:
+        raise BackfillFailed(str(exc), EXIT_UNAVAILABLE) from exc
+    finally:
+        if service.archive is not None:
+            service.archive.close()
 
 
 def reissue_command(
@@ -110,47 +159,26 @@ def reissue_command(
     """Backfill the forecast archive with the forecasts the service would have issued on each
     day from --from to --to (honest forecast weather, labelled hindcasts), each beside the
     climatology model's, so /v1/verification has a track record to score."""
-    from api.deps import get_registry
-    from api.main import build_service
-    from api.reissue import reissue
-    from api.service import InvalidInput, NotReady
-    from api.settings import ApiSettings
-    from forecasting.tracking.store import TrackingUnavailable
-
     dates_given = first is not None and last is not None
     if dates_given == (weeks is not None) or (first is None) != (last is None):
         raise typer.BadParameter("give --from and --to, or --weeks", param_hint="--from/--weeks")
-    asked = None
+    window: tuple[date, date] | int = weeks or 1
     if first is not None and last is not None:
-        asked = _day(first, "--from"), _day(last, "--to")
-        _check_order(*asked)
+        window = _day(first, "--from"), _day(last, "--to")
+        _check_order(*window)
     names = _targets(targets)
-    overrides: dict[str, object] = {"open_meteo_url": "", "poll_seconds": 0}
+    overrides: dict[str, object] = {}
     if archive_url is not None:
         overrides["archive_url"] = archive_url
     if data is not None:
         overrides["data_dir"] = data
-    settings = ApiSettings(**overrides)  # type: ignore[arg-type]
     try:
-        registry = get_registry(settings)  # a SQLite store that does not exist is refused
-    except TrackingUnavailable as exc:
+        done = backfill(
+            names, window, horizon=horizon, refit_every=refit_every, overrides=overrides
+        )
+    except BackfillFailed as exc:
         output.print_error(exc)
-        raise typer.Exit(code=EXIT_UNAVAILABLE) from exc
-    service = build_service(settings, registry)
-    service.observed.reload_if_changed()
-    service.store.refresh()
-    start, end = asked if asked is not None else _last_weeks(service, weeks or 1)
-    try:
-        done = reissue(service, names, start, end, horizon=horizon, refit_every=refit_every)
-    except (InvalidInput, ValueError) as exc:
-        output.print_error(exc)
-        raise typer.Exit(code=EXIT_INPUT) from exc
-    except NotReady as exc:
-        output.print_error(exc)
-        raise typer.Exit(code=EXIT_UNAVAILABLE) from exc
-    finally:
-        if service.archive is not None:
-            service.archive.close()
+        raise typer.Exit(code=exc.exit_code) from exc
     for s in done:
         output.console.print(
             f"{s.target}: {s.issued} issue dates reissued, {s.skipped} already archived"

@@ -20,7 +20,7 @@ from tests.api.conftest import FakeRegistry, build_app, extend, write_processed
 NEWER_DAYS = 10
 
 
-@pytest.mark.parametrize("lag", [1, 30, 200])
+@pytest.mark.parametrize("lag", [1, 30, 164, 200])
 def test_every_route_answers_when_the_weather_lags(
     lag: int, tmp_path: Path, synthetic: Any, settings: ApiSettings, registry: FakeRegistry
 ) -> None:

@@ -54,6 +54,7 @@ def job(
     uri = fresh_store(store_template, tmp_path)
     config = write_config(tmp_path / "experiments", small_config("upd", "upd"))
     args = ["update", "--json", "--config", str(config), "--tracking-uri", uri]
+    args += ["--reissue-weeks", "0"]  # the backfill is tests/integration/test_weekly_cycle.py
     return {
         "args": [*args, "--data", str(tmp_path / "data" / "processed")],
         "uri": uri,
@@ -103,6 +104,7 @@ def test_update_fetches_trains_then_finds_nothing_new(
     manifest = json.loads((tmp_path / "data/processed/manifest.json").read_text())
     assert manifest["sources"]["arrivals"]["path"] == str(fetched)
     assert first["promoted"] == [MODEL] and first["run_id"]
+    assert first["track_record"] == {"status": "skipped", "weeks": 0}
     processed = _snapshot(tmp_path / "data" / "processed")
 
     code, second, output = _update(job["args"])

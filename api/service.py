@@ -5,81 +5,66 @@ validates: the champion's fitted parameters stay as they are, and its state come
 newest arrivals in the data directory at predict time (no refit). The service only decides
 what to ask it.
 
-- **The issue date T** is today when the newest arrivals end at most MAX_BRIDGE_DAYS days
-  before it (those days are bridged: simulated along each path); otherwise T is the day after
-  the newest arrivals, a *hindcast*. A caller may ask for any past T with `as_of`. The asked
-  days run from `start` (default T) for `horizon` days, within T..T+13.
+- **The issue date T** is today, or a *hindcast* when the data is too old, or any past day
+  asked with `as_of` (api/issue_date.py). The asked days run from `start` (default T) for
+  `horizon` days, within T..T+13.
 - **Weather from T on** (`weather_mode`): ``forecast`` (default) takes, per day, the caller's
   scenario, else the live provider's forecast at the champion's own point (only for a forecast
   issued today: a hindcast cannot know a forecast made later), else an issued forecast
   simulated from the stored observations (what the backtest's forecast mode uses at origin
   T), else climatology, with the spread by lead around it; ``observed`` is hindsight, labelled
-  so; ``climatology``. Days before T are observed.
+  so; ``climatology``. Days before T are observed. The live point: api/live_weather.py.
 - **Seeds**: every forecast uses seed 0 and weather draw 0, the backtest's streams, so a
   hindcast at T equals the backtest's forecast-mode draw-0 forecast at origin T, and the same
   request always gets the same numbers (a day's numbers do not depend on the horizon asked).
+  One forecast is simulated at a time per process (api/simulation.py).
 
 A value the service cannot serve raises `InvalidInput` naming the field (``start``,
-``as_of``, ``weather_mode``, or day ``i``'s variable of a scenario); api/errors.py answers it
-with a 422 whose `loc` says where the request carried it. Renderings live in api/issued.py.
+``as_of``, ``weather_mode``, or day ``i``'s variable of a scenario; api/refusals.py);
+api/errors.py answers it with a 422 whose `loc` says where the request carried it.
+Renderings live in api/rendering.py.
 
-Default-weather forecasts are cached per (target, issue date, weather mode, start, horizon,
-champion version, data version) for `forecast_cache_seconds`. A cached forecast is one issued
-forecast: it is archived once, and every response built from it carries its `issued_at`. A
-forecast's id is a key of what it was computed from, so a forecast computed again (after its
-cache entry expired, or by another worker or replica sharing the outbox or the archive) is the
-same forecast: it keeps the archive's first `issued_at` and answers with it.
+Default-weather forecasts are cached (api/forecast_cache.py). A forecast's id is a key of what
+it was computed from (api/archive/record.py), so a forecast computed again (after its cache
+entry expired, or by another worker or replica sharing the outbox or the archive) is the same
+forecast: it keeps the archive's first `issued_at` and answers with it.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
-import time
 import uuid
-from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Any, Final
 
 import pandas as pd
 
+from api import live_weather
+from api.archive.record import archive_inputs
 from api.archive.store import ForecastArchive
+from api.archiving import archive_record, content_key
 from api.champion import Champion, ChampionStore
 from api.data import Observed, ObservedStore
-from api.issued import Issued
+from api.forecast_cache import ForecastCache, Key, forecast_key
+from api.issue_date import IssueDate, choose_issue_date
 from api.reading import Reading
+from api.refusals import InvalidInput, NotReady  # also imported from here by their users
+from api.rendering import Issued
 from api.settings import ApiSettings
-from forecasting.contract import DEFAULT_HORIZON, MAX_BRIDGE_DAYS
-from forecasting.errors import InputError
-from forecasting.issuing import CannotIssue, IssuedForecast, IssueSpec, issue_forecast
+from api.simulation import Simulation
+from forecasting.contract import DEFAULT_HORIZON
+from forecasting.issuing import IssueSpec
 from forecasting.providers.live import LiveForecast
-from forecasting.weather.future import WeatherInputs, WeatherUnavailable
-from forecasting.weather.source import WeatherSource
+from forecasting.weather.future import WeatherInputs
 
 log = logging.getLogger(__name__)
 
 SEED: Final = 0  # the backtest's seed: a hindcast equals the backtest's forecast at origin T
 DRAW: Final = 0  # the backtest's first weather draw
-SIMULATION_QUEUE_SECONDS: Final = 0.5  # the longest a forecast waits for its simulation turn
 
 Scenario = dict[date, dict[str, float]]  # the caller's weather: day -> variable -> value
-
-
-class InvalidInput(ValueError):
-    """A request value the service cannot serve. `field` names it in the service's terms:
-    ``("start",)``, ``("as_of",)``, ``("weather",)`` or ``("weather", i, var)``."""
-
-    def __init__(self, field: Sequence[str | int], message: str, kind: str = "value_error"):
-        super().__init__(message)
-        self.field = tuple(field)
-        self.message = message
-        self.kind = kind
-
-
-class NotReady(RuntimeError):
-    """No champion (or no observed data) is loaded for the request (answered with 503)."""
 
 
 @dataclass(frozen=True)
@@ -90,14 +75,6 @@ class Ask:
     horizon: int = DEFAULT_HORIZON
     as_of: date | None = None
     weather_mode: str = "forecast"
-
-
-@dataclass(frozen=True)
-class IssueDate:
-    """The day a forecast is issued on, and whether that is a day before today."""
-
-    day: date
-    hindcast: bool
 
 
 class ForecastService:
@@ -116,18 +93,11 @@ class ForecastService:
         self.observed = observed
         self.live = live
         self.archive = archive
-        self._cache: OrderedDict[tuple[Any, ...], Issued] = OrderedDict()
-        self._cache_lock = threading.Lock()
-        self._key_locks: dict[tuple[Any, ...], threading.Lock] = {}
+        self.cache = ForecastCache(lambda: self.settings)  # default-weather forecasts
         self.latest: dict[str, Issued] = {}
         self.computed = 0
         self._lag_checked: str | None = None  # the snapshot whose weather lag was logged
-        # One forecast simulated at a time per process: the simulation is CPU-bound under
-        # the GIL, and threads interleaving it only add switches (4 concurrent scenario
-        # POSTs ran at 59 req/s, against 84 on one connection, before this). A caller waits
-        # at most SIMULATION_QUEUE_SECONDS for its turn, then runs alongside, so one slow
-        # forecast never holds the others up.
-        self._simulating = threading.Lock()
+        self._simulation = Simulation()  # one forecast simulated at a time per process
 
     @property
     def generation(self) -> tuple[int, int, int]:
@@ -136,7 +106,7 @@ class ForecastService:
 
     def fresh_until(self, issued: Issued) -> float:
         """Monotonic time until which `issued` may be served from a cache."""
-        return issued.created + self.settings.forecast_cache_seconds
+        return self.cache.fresh_until(issued)
 
     def today(self) -> date:
         """Today's date (settings may pin it)."""
@@ -180,18 +150,7 @@ class ForecastService:
     def issue_date(self, obs: Observed, as_of: date | None) -> IssueDate:
         """T: `as_of` when given (not after today), else today when the newest arrivals end
         at most MAX_BRIDGE_DAYS days before it, else the day after them (a hindcast)."""
-        today = self.today()
-        if as_of is not None:
-            if as_of > today:
-                raise InvalidInput(
-                    ("as_of",),
-                    f"as_of {as_of} is after today ({today}): a forecast is issued on a day "
-                    "that has come. Leave it out for a forecast issued today",
-                )
-            return IssueDate(as_of, as_of != today)
-        if (today - obs.last_date).days - 1 <= MAX_BRIDGE_DAYS:
-            return IssueDate(today, False)
-        return IssueDate(obs.last_date + timedelta(days=1), True)
+        return choose_issue_date(self.today(), obs.last_date, as_of)
 
     def _spec(self, issue: IssueDate, ask: Ask, n_samples: int) -> IssueSpec:
         start = None if ask.start is None else pd.Timestamp(ask.start)
@@ -200,52 +159,35 @@ class ForecastService:
         )
 
     # -- default-weather forecasts (cached) -------------------------------------------------
-    def _key(self, champ: Champion, ask: Ask) -> tuple[tuple[Any, ...], Observed, IssueDate]:
+    def _key(self, champ: Champion, ask: Ask) -> tuple[Key, Observed, IssueDate]:
         obs = self.observed_data()
         issue = self.issue_date(obs, ask.as_of)
-        key = (
-            champ.target,
-            issue.day,
-            issue.hindcast,
+        key = forecast_key(
+            champ,
+            issue,
             ask.weather_mode,
-            ask.start or issue.day,
+            ask.start,
             ask.horizon,
-            champ.version,
-            id(champ),
             obs.version,
-            self.live.generation,  # a new live answer makes a new forecast
+            self.live.generation,
         )
         return key, obs, issue
 
     def cached(self, champ: Champion, ask: Ask) -> Issued | None:
         """The cached default forecast, if fresh (cheap: no computation)."""
         key, _, _ = self._key(champ, ask)
-        hit = self._cache.get(key)
-        if (
-            hit is not None
-            and time.monotonic() - hit.created < self.settings.forecast_cache_seconds
-        ):
-            return hit
-        return None
+        return self.cache.get(key)
 
     def default_forecast(self, champ: Champion, ask: Ask) -> Issued:
         """The forecast with the weather chain of `ask.weather_mode`, cached or computed now."""
         key, obs, issue = self._key(champ, ask)
-        ttl = self.settings.forecast_cache_seconds
-        with self._cache_lock:
-            lock = self._key_locks.setdefault(key, threading.Lock())
-        with lock:  # one computation per key; concurrent callers wait for it
-            hit = self._cache.get(key)
-            if hit is not None and time.monotonic() - hit.created < ttl:
+        with self.cache.key_lock(key):  # one computation per key; concurrent callers wait
+            hit = self.cache.get(key)
+            if hit is not None:
                 return hit
             spec = self._spec(issue, ask, self.settings.n_samples)
             issued = self._compute("default", champ, obs, spec, issue)
-            with self._cache_lock:
-                self._cache[key] = issued
-                self._cache.move_to_end(key)
-                while len(self._cache) > self.settings.forecast_cache_size:
-                    old, _ = self._cache.popitem(last=False)
-                    self._key_locks.pop(old, None)
+            self.cache.put(key, issued)
             self.latest[champ.target] = issued
         return issued
 
@@ -287,29 +229,10 @@ class ForecastService:
         uncertainty: bool = True,
     ) -> Issued:
         """Issue one forecast with `issue_forecast`, and archive it."""
-        point = self._live_point(champ, spec, issue, requested)
+        point = live_weather.live_point_for(self.live, champ, spec, issue, requested)
         live = self.live.get(*point) if point is not None else None
         inputs = WeatherInputs(live=live, requested=requested, uncertainty=uncertainty)
-        try:
-            turn = self._simulating.acquire(timeout=SIMULATION_QUEUE_SECONDS)
-            try:
-                fc = issue_forecast(
-                    champ.forecaster, obs.arrivals, obs.weather_history, spec, inputs
-                )
-            finally:
-                if turn:
-                    self._simulating.release()
-        except CannotIssue as exc:
-            raise InvalidInput((exc.field,), str(exc)) from exc
-        except InputError as exc:  # the model refused its weather
-            raise InvalidInput((_refused_field(spec, requested),), str(exc)) from exc
-        except WeatherUnavailable as exc:
-            if not issue.hindcast:  # today's forecast: the server's data lacks it (503)
-                raise
-            # a hindcast too close to the start of the stored weather: nothing to retry
-            raise InvalidInput(
-                ("as_of",), f"{exc}: the stored weather is too short before it; issue it later"
-            ) from exc
+        fc = self._simulation.issue(champ, obs, spec, issue, inputs, requested)
         issued = Issued(
             forecast_id=uuid.uuid4().hex,
             kind=kind,
@@ -323,15 +246,7 @@ class ForecastService:
         )
         self.computed += 1
         if self.archive is not None:
-            record = self._record(issued, obs, point, requested, uncertainty)
-            # content-addressed: the same forecast (same question, model and data), issued
-            # again or by another worker or replica, is archived once
-            issued.forecast_id = issued.content_key(record)
-            # ... and answers with the time it was first issued, whichever worker asks
-            first = self.archive.first_issued(issued.forecast_id)
-            if first is not None:
-                issued.issued_at = first
-            self.archive.submit(issued.archive_record(record))
+            self._archive(self.archive, issued, obs, point, requested, uncertainty)
         log.debug(
             "issued %s %s forecast on %s for %s..%s (model %s v%s, %d days bridged)",
             kind,
@@ -345,108 +260,52 @@ class ForecastService:
         )
         return issued
 
-    def live_points(self) -> set[tuple[float, float]]:
-        """The weather points of the loaded champions the live provider serves (to prefetch)."""
-        points = set()
-        for target in self.store.targets:
-            champ = self.store.get(target)
-            if champ is not None and (point := self.live_point_of(champ)) is not None:
-                points.add(point)
-        return points
-
-    def live_point_of(self, champ: Champion) -> tuple[float, float] | None:
-        """The point at which the live provider can serve `champ`: the one it learned on, when
-        it learned on that provider's weather; None otherwise (it is then served without the
-        live forecast, or was refused at load when the operator asked for the provider)."""
-        if not self.live.enabled or not champ.forecaster.uses_weather:
-            return None
-        source = WeatherSource.from_metadata(champ.metadata)
-        if source.live_mismatch(self.live.provider) is not None:
-            return None
-        assert source.lat is not None and source.lon is not None  # no mismatch: a known point
-        return (source.lat, source.lon)
-
-    def weather_note(self, champ: Champion, obs: Observed) -> str | None:
-        """Where `champ`'s weather ahead comes from, in words (None if it uses no weather)."""
-        if not champ.forecaster.uses_weather:
-            return None
-        source = WeatherSource.from_metadata(champ.metadata)
-        if self.live_point_of(champ) is not None:
-            return f"weather: the live {self.live.provider} forecast for {source.place}"
-        end = pd.Timestamp(obs.weather["date"].iloc[-1]).date()
-        why = (
-            "the live provider is off"
-            if not self.live.enabled
-            else f"no live forecast for this source (the live provider is {self.live.provider})"
-        )
-        return (
-            f"weather: simulated from {source.place} observations to {end}, else climatology; {why}"
-        )
-
-    def _live_point(
-        self, champ: Champion, spec: IssueSpec, issue: IssueDate, requested: Scenario | None
-    ) -> tuple[float, float] | None:
-        """The champion's weather point when the live provider should be asked: a forecast
-        issued today, in forecast mode, for a model using weather, with days the scenario
-        does not cover."""
-        if issue.hindcast or spec.mode != "forecast" or not self.live.enabled:
-            return None
-        if not champ.forecaster.uses_weather:
-            return None
-        days = (spec.asked[-1] - spec.issue_date).days + 1
-        if requested is not None and len(requested) >= days:
-            return None
-        return self.live_point_of(champ)
-
-    def _record(
+    def _archive(
         self,
+        archive: ForecastArchive,
         issued: Issued,
         obs: Observed,
         point: tuple[float, float] | None,
         requested: Scenario | None,
         uncertainty: bool,
-    ) -> dict[str, Any]:
-        """What a forecast was computed from, as archived with it."""
-        fc: IssuedForecast = issued.issued
-        fw = fc.weather
-        inputs: dict[str, Any] = {
-            "issue_date": fc.spec.issue_date.date().isoformat(),
-            "hindcast": issued.hindcast,
-            "weather_mode": fc.spec.mode,
-            "bridged_days": fc.bridged_days,
-            "data_end": fc.data_end.date().isoformat(),
-            "seed": fc.spec.seed,
-            "weather_draw": fc.spec.draw,
-            "weather_uncertainty": "forecast" if uncertainty else "none",
-            "weather_sources": [] if fw is None else list(fw.sources),
-            "weather_dates": [] if fw is None else [d.date().isoformat() for d in fw.dates],
-            "weather_mean": {}
-            if fw is None
-            else {
-                c: [round(float(x), 3) for x in fw.values[:, :, j].mean(axis=0)]
-                for j, c in enumerate(fw.columns)
-            },
-            "weather_point": None if point is None else list(point),
-            "observed_version": obs.version,
-            "forecast_provider_error": None if point is None else self.live.error_at(*point),
-        }
-        if requested:
-            inputs["scenario"] = {d.isoformat(): v for d, v in requested.items()}
-        return inputs
+    ) -> None:
+        """Submit `issued` to the archive with what it was computed from."""
+        record = archive_inputs(
+            issued.issued,
+            hindcast=issued.hindcast,
+            observed_version=obs.version,
+            point=point,
+            provider_error=None if point is None else self.live.error_at(*point),
+            requested=requested,
+            uncertainty=uncertainty,
+        )
+        # content-addressed: the same forecast (same question, model and data), issued
+        # again or by another worker or replica, is archived once
+        issued.forecast_id = content_key(issued, record)
+        # ... and answers with the time it was first issued, whichever worker asks
+        first = archive.first_issued(issued.forecast_id)
+        if first is not None:
+            issued.issued_at = first
+        archive.submit(archive_record(issued, record))
+
+    def live_points(self) -> set[tuple[float, float]]:
+        """The weather points of the loaded champions the live provider serves (to prefetch)."""
+        champions = (self.store.get(t) for t in self.store.targets)
+        return live_weather.live_points(self.live, champions)
+
+    def live_point_of(self, champ: Champion) -> tuple[float, float] | None:
+        """The point at which the live provider can serve `champ`: the one it learned on, when
+        it learned on that provider's weather; None otherwise (it is then served without the
+        live forecast, or was refused at load when the operator asked for the provider)."""
+        return live_weather.live_point_of(self.live, champ)
+
+    def weather_note(self, champ: Champion, obs: Observed) -> str | None:
+        """Where `champ`'s weather ahead comes from, in words (None if it uses no weather)."""
+        return live_weather.weather_note(self.live, champ, obs)
 
     def clear_cache(self) -> None:
         """Forget cached forecasts (after a reload they are keyed out anyway)."""
-        with self._cache_lock:
-            self._cache.clear()
-            self._key_locks.clear()
-
-
-def _refused_field(spec: IssueSpec, requested: Scenario | None) -> str:
-    """The field to name when the model refuses its weather: the scenario's, the hindsight
-    mode's, else the asked days'."""
-    if requested:
-        return "weather"
-    return "weather_mode" if spec.mode != "forecast" else "start"
+        self.cache.clear()
 
 
 def _scenario(champ: Champion, spec: IssueSpec, weather: Sequence[Mapping[str, Any]]) -> Scenario:

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from api.archive.store import ARCHIVE_QUANTILE_PROBS, ArchiveUnavailable
+from api.archiving import archive_record
 from api.champion import Champion
 from api.service import Ask, ForecastService, InvalidInput
 from forecasting import models
@@ -85,7 +86,7 @@ def _issue_references(
         except InvalidInput as exc:
             log.warning("no climatology reference for %s issued %s: %s", target, t, exc)
             continue
-        record = issued.archive_record({})
+        record = archive_record(issued, {})
         quantiles = {q["date"]: q["quantiles"] for q in record.quantiles}
         inputs = {"issue_date": t.isoformat(), "weather_mode": "forecast"}
         for d in record.days:

@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from api_bench import free_port, wait_for
+from api_serve import free_port, wait_for
 
 ROOT = Path(__file__).resolve().parents[1]
 

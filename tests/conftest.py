@@ -8,6 +8,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from tests.support.postgres import pg_url  # noqa: F401  (registers the fixture everywhere)
+
 ROOT = Path(__file__).resolve().parents[1]
 SHARED_DATA = Path(os.environ.get("CROSSINGS_SOURCE_DIR", ROOT.parent / "shared" / "data"))
 

@@ -1,2 +1,3 @@
-"""The forecast archive: the store (writer thread and queries), its tables, the outbox that
-keeps every issued forecast until it is written, and the retention of scenario forecasts."""
+"""The forecast archive: the store (the `ForecastArchive` facade over the writer thread and the
+queries), its tables, the outbox that keeps every issued forecast until it is written, and the
+retention of scenario forecasts."""

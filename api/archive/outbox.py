@@ -1,7 +1,7 @@
 """The archive outbox: a durable local journal of issued forecasts not yet in the archive.
 
 Every issued forecast is written here (a local SQLite file, synchronous commit) before the
-response is sent; the replayer (`api.archive.store.ForecastArchive`) drains it into the archive
+response is sent; the replayer (`api.archive.writer.ArchiveWriter`) drains it into the archive
 database whenever that database answers, and deletes a record only after the archive committed
 it. The record key is the forecast id (for a POST scenario a hash of its content, so a repeated
 scenario is journalled once), which is also the archive's primary key, so a replay after a

@@ -1,6 +1,6 @@
 """Archive retention: POST scenario forecasts are kept N days, issued default forecasts forever.
 
-The archive writer's thread (`api.archive.store.ForecastArchive`) calls `Retention.maybe_run`
+The archive writer's thread (`api.archive.writer.ArchiveWriter`) calls `Retention.maybe_run`
 between outbox batches: at start and then every `every` seconds it deletes the scenario forecasts
 issued more than `days` days ago, with their day and quantile rows, in small transactions
 (each statement bounded by the archive's statement timeout), at most `max_batches` per run so

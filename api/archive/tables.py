@@ -1,5 +1,6 @@
 """The archive's schema and engine: the tables every issued forecast is stored in, the record
-the writer takes, and an engine with a bound on every wait (api/archive/store.py reads and writes).
+the writer takes, and an engine with a bound on every wait (api/archive/writer.py writes,
+api/archive/queries.py reads).
 
 Forecasts are stored twice over: one row per forecast (inputs and the full response) and one
 row per forecast day (indexed by target and date), which is what verification reads, plus the

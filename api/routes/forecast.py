@@ -21,8 +21,8 @@ from api.deps import (
     WeatherModeQuery,
 )
 from api.export import CSV_MEDIA_TYPE, forecast_csv
-from api.issued import Issued
 from api.middleware.ratelimit import RATE_LIMITED, limit_scenarios
+from api.rendering import Issued
 from api.schemas import (
     ExceedanceResponse,
     ForecastResponse,

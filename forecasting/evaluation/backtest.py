@@ -36,8 +36,8 @@ from forecasting.contract import (
 )
 from forecasting.errors import InputError
 from forecasting.evaluation import metrics
+from forecasting.evaluation.archived_weather import check_issued
 from forecasting.evaluation.calibration import calibration_report, weekly_total_scores
-from forecasting.evaluation.issued import check_issued
 from forecasting.forecast import Forecast
 from forecasting.issuing import IssueSpec, issue_forecast
 from forecasting.models import create, model_class

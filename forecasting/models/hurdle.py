@@ -74,8 +74,7 @@ class Hurdle(Model):
     weather_inputs = features.CORE_WEATHER
     weather_paths = True
     supports_conditioning = True
-    # Hyperparameters added after models were first saved: a model pickled before them
-    # reads these class values, which are the behaviour it was fitted with.
+    # Added after models were first saved: an older pickle reads these (how it was fitted).
     train_leads: tuple[int, ...] = ()
     half_life_days: float | None = None
     recalibrate: bool = False  # models pickled before the option were fitted without it

@@ -26,7 +26,6 @@ from api.archive.store import (
 from api.middleware.ratelimit import ScenarioLimiter, parse_limit
 from api.settings import ApiSettings
 from tests.api.conftest import FakeRegistry, build_app, make_champion, wait_for
-from tests.api.test_archive import pg_url  # noqa: F401  (a fixture)
 from tests.api.test_forecast import STORMY, WEATHER_DAY
 
 OTHER_CLIENT = ("203.0.113.7", 40000)
@@ -206,7 +205,7 @@ def test_two_workers_archive_one_default_forecast(
 
 @pytest.mark.postgres
 def test_postgres_replicas_archive_one_default_forecast(
-    pg_url: str,  # noqa: F811
+    pg_url: str,
     settings: ApiSettings,
     registry: FakeRegistry,
     tmp_path: Path,
@@ -307,7 +306,7 @@ def test_retention_runs_at_start_and_shows_in_metrics(
 
 
 @pytest.mark.postgres
-def test_postgres_retention(pg_url: str) -> None:  # noqa: F811
+def test_postgres_retention(pg_url: str) -> None:
     archive = ForecastArchive(pg_url)
     try:
         _retention(archive)
@@ -317,7 +316,7 @@ def test_postgres_retention(pg_url: str) -> None:  # noqa: F811
 
 @pytest.mark.postgres
 def test_postgres_same_scenario_is_archived_once(
-    pg_url: str,  # noqa: F811
+    pg_url: str,
     settings: ApiSettings,
     registry: FakeRegistry,
     origin: date,

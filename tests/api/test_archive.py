@@ -6,19 +6,17 @@ throwaway database; it skips when none is reachable unless CROSSINGS_REQUIRE_POS
 
 from __future__ import annotations
 
-import os
-import uuid
-from collections.abc import Iterator
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
-from api.archive.store import ArchiveRecord, ForecastArchive, engine_url
+from api.archive.store import ForecastArchive, engine_url
 from api.schemas import IssuedResponse
 from tests.api.conftest import ADMIN_TOKEN, build_app, extend, write_processed
+from tests.support.archive import make_record
 
 PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
 
@@ -109,47 +107,12 @@ def test_issued_bad_input(client: TestClient) -> None:
     assert r.status_code == 200 and r.json()["forecasts"] == []
 
 
-def _record(day: date, version: str = "5") -> ArchiveRecord:
-    fid = uuid.uuid4().hex
-    return ArchiveRecord(
-        {
-            "forecast_id": fid,
-            "issued_at": datetime.now(UTC),
-            "target": "people",
-            "kind": "default",
-            "start": day,
-            "horizon": 1,
-            "n_samples": 10,
-            "model_name": "hurdle",
-            "model_version": version,
-            "registered_model": "channel-crossings-people",
-            "model_trained_at": None,
-            "data_as_of": day - timedelta(days=1),
-            "inputs": {"weather_sources": ["forecast"]},
-            "response": {"days": []},
-        },
-        [
-            {
-                "forecast_id": fid,
-                "target": "people",
-                "date": day,
-                "lead_days": 1,
-                "median": 4,
-                "mean": 5.5,
-                "p_any": 0.5,
-                "bands": {"80": {"lo": 0, "hi": 9}},
-                "weather_source": "forecast",
-            }
-        ],
-    )
-
-
 def _roundtrip(archive: ForecastArchive) -> None:
     archive.start()
     try:
         day = date(2026, 5, 15)
         for v in ("5", "6"):
-            archive.submit(_record(day, v))
+            archive.submit(make_record(day, v))
         archive.flush()
         rows = archive.issued_for("people", day, ("default",))
         assert [r["model_version"] for r in rows] == ["6", "5"]
@@ -168,30 +131,6 @@ def test_sqlite_archive_roundtrip(tmp_path: Path) -> None:
 def test_postgres_urls_use_psycopg3() -> None:
     assert engine_url("postgresql://u:p@h:5432/db") == "postgresql+psycopg://u:p@h:5432/db"
     assert engine_url("sqlite:///x.db") == "sqlite:///x.db"
-
-
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    """A throwaway database on the local PostgreSQL server, dropped afterwards."""
-    try:
-        import psycopg
-
-        admin = psycopg.connect(
-            "host=127.0.0.1 port=5432 user=postgres dbname=postgres",
-            autocommit=True,
-            connect_timeout=3,
-        )
-    except Exception as exc:
-        if os.environ.get("CROSSINGS_REQUIRE_POSTGRES") == "1":
-            pytest.fail(f"PostgreSQL on 127.0.0.1:5432 is required but unreachable: {exc}")
-        pytest.skip(f"no PostgreSQL on 127.0.0.1:5432 ({exc})")
-    name = f"crossings_archive_test_{uuid.uuid4().hex[:10]}"
-    with admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-        try:
-            yield f"postgresql://postgres@127.0.0.1:5432/{name}"
-        finally:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @pytest.mark.postgres

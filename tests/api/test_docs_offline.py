@@ -11,7 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.api.chromium import Browser, chromium
-from tests.api.test_page import _serve
+from tests.support.server import serve_app
 
 REDOC_LOGO = "https://cdn.redoc.ly/redoc/logo-mini.svg"
 
@@ -37,7 +37,7 @@ def test_docs_render_with_the_network_off(
     settings: Any, registry: Any, tmp_path: Path, path: str, ready: str
 ) -> None:
     chromium()
-    with _serve(settings, registry) as url, Browser(tmp_path / "p", offline=True) as browser:
+    with serve_app(settings, registry) as url, Browser(tmp_path / "p", offline=True) as browser:
         browser.open(url + path, 1400, 1000, ready, timeout=40)
         text = browser.eval("document.body.innerText")
         browser.screenshot(tmp_path / f"{path}.png")

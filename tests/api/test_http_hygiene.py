@@ -23,8 +23,8 @@ from starlette.routing import Route
 
 from api.middleware.security import inline_code, page_policy, policy_for, sha256_source
 from tests.api.chromium import Browser, chromium
-from tests.api.test_page import _READY, _serve
 from tests.lifecycle import ROOT, env_with_venv, free_port, start, stop, wait_http
+from tests.support.server import PAGE_READY, serve_app
 
 HTML_PATHS = ("/", "/docs", "/redoc")
 # Records every CSP violation of the page, from before its own scripts run.
@@ -103,8 +103,8 @@ def test_the_page_renders_under_its_policy_in_chromium(
     settings: Any, registry: Any, tmp_path: Path
 ) -> None:
     chromium()
-    with _serve(settings, registry) as url, Browser(tmp_path / "p") as browser:
-        violations = _open(browser, url, _READY)
+    with serve_app(settings, registry) as url, Browser(tmp_path / "p") as browser:
+        violations = _open(browser, url, PAGE_READY)
         rows = browser.eval("document.querySelectorAll('#table tbody tr').length")
         bands = browser.eval("document.querySelectorAll('#chart polygon').length")
         legend = browser.eval("getComputedStyle(document.querySelector('.sw')).display")
@@ -132,7 +132,7 @@ def test_docs_render_under_their_policy_in_chromium(
     settings: Any, registry: Any, tmp_path: Path, path: str, ready: str
 ) -> None:
     chromium()
-    with _serve(settings, registry) as url, Browser(tmp_path / "p", offline=True) as browser:
+    with serve_app(settings, registry) as url, Browser(tmp_path / "p", offline=True) as browser:
         violations = _open(browser, url + path, ready)
         text = browser.eval("document.body.innerText")
     assert "/v1/forecast" in text

@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 from api.archive.outbox import Outbox, dumps, loads
 from api.archive.store import ForecastArchive, days_table, forecasts_table
 from tests.api.conftest import build_app
-from tests.api.test_archive import _record, pg_url  # noqa: F401  (a fixture)
+from tests.support.archive import make_record
 
 DOWN_URL = "postgresql://nobody@127.0.0.1:9/none"  # nothing listens on port 9
 PG_ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
@@ -37,7 +37,7 @@ def _count(archive: ForecastArchive) -> tuple[int, int]:
 
 
 def test_journal_roundtrips_dates_and_ignores_a_second_put(tmp_path: Path) -> None:
-    rec = _record(date(2026, 5, 15))
+    rec = make_record(date(2026, 5, 15))
     payload = {"forecast": rec.forecast, "days": rec.days}
     assert loads(dumps(payload)) == payload
     box = Outbox(tmp_path / "o.db")
@@ -56,7 +56,7 @@ def test_kept_while_the_database_is_down_then_replayed_exactly_once(tmp_path: Pa
     outbox = str(tmp_path / "outbox.db")
     down = ForecastArchive(DOWN_URL, outbox=outbox, max_backoff=0.2)
     down.start()  # does not raise
-    records = [_record(date(2026, 5, 15), str(v)) for v in range(5)]
+    records = [make_record(date(2026, 5, 15), str(v)) for v in range(5)]
     for r in records:
         down.submit(r)
     down.flush(timeout=5)
@@ -115,7 +115,7 @@ def _take_away(name: str, allow: bool) -> None:
 
 @pytest.fixture
 def pg_app_settings(
-    pg_url: str,  # noqa: F811
+    pg_url: str,
     tmp_path: Path,
     settings: Any,
 ) -> Iterator[Any]:

@@ -12,22 +12,18 @@ import itertools
 import json
 import os
 import re
-import socket
-import threading
-import time
 import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from fastapi.testclient import TestClient
 
 from api.reading import RISKS
 from tests.api.chromium import Browser, chromium
 from tests.api.conftest import build_app
+from tests.support.server import PAGE_READY, serve_app
 
 
 def test_page_embeds_both_forecasts(client: TestClient) -> None:
@@ -59,37 +55,11 @@ def test_page_shows_errors_instead_of_failing(settings: Any) -> None:
         assert r.status_code == 200 and "no people model is loaded" in r.text
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def server(settings: Any, registry: Any) -> Iterator[str]:
     """A real uvicorn server on a free port, in a thread of this process."""
-    with _serve(settings, registry) as url:
+    with serve_app(settings, registry) as url:
         yield url
-
-
-@contextmanager
-def _serve(settings: Any, registry: Any) -> Iterator[str]:
-    port = _free_port()
-    config = uvicorn.Config(
-        build_app(settings, registry), host="127.0.0.1", port=port, log_level="warning"
-    )
-    srv = uvicorn.Server(config)
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}/"
-    finally:
-        srv.should_exit = True
-        thread.join(10)
 
 
 # What the page shows, read from the rendered DOM.
@@ -115,7 +85,6 @@ _STATE = """JSON.stringify({
   legend: document.getElementById('risk-legend').textContent,
   csv: document.getElementById('csv').getAttribute('href')
 })"""
-_READY = "document.body.getAttribute('data-ready') === 'true'"
 
 
 def _state(browser: Browser) -> dict[str, Any]:
@@ -159,7 +128,7 @@ def test_page_in_headless_chromium(server: str, tmp_path: Path, width: int, heig
     chromium()
     shots = _shot_dir(tmp_path)
     with Browser(tmp_path / "profile") as browser:
-        browser.open(server, width, height, _READY)
+        browser.open(server, width, height, PAGE_READY)
         shot = browser.screenshot(shots / f"planner-people-{width}x{height}.png")
         people = _state(browser)
         browser.eval("document.querySelector('[data-target=boats]').click(), true")
@@ -211,10 +180,10 @@ def test_a_hindcast_page_says_so(settings: Any, registry: Any, origin: Any, tmp_
 
     chromium()
     today = origin + timedelta(days=60)
-    with _serve(settings.model_copy(update={"today": today}), registry) as url:
+    with serve_app(settings.model_copy(update={"today": today}), registry) as url:
         raw = urllib.request.urlopen(url, timeout=60).read().decode()
         with Browser(tmp_path / "p") as browser:
-            browser.open(url, 1400, 1000, _READY)
+            browser.open(url, 1400, 1000, PAGE_READY)
             state = _state(browser)
     assert "next 7 days" not in raw and "next 7 days" not in state["heading"]
     assert "hindcast" in state["heading"]

@@ -25,7 +25,6 @@ from api.archive.outbox import MEMORY
 from api.archive.store import ForecastArchive
 from api.reload import ReloadWatcher, bump_generation, read_generation
 from forecasting.contract import CHAMPION_ALIAS, registered_name
-from tests.api.test_archive import pg_url  # noqa: F401
 from tests.api.test_replicas import serve_two_workers
 
 PREFIX = "reloadworkers"
@@ -83,7 +82,7 @@ def test_watcher_survives_a_missing_table(tmp_path: Path) -> None:
 
 
 @pytest.mark.postgres
-def test_concurrent_bumps_on_postgres(pg_url: str) -> None:  # noqa: F811
+def test_concurrent_bumps_on_postgres(pg_url: str) -> None:
     archive = _archive(pg_url)
     try:
         assert read_generation(archive.engine) == 0

@@ -25,7 +25,6 @@ from api.archive.tables import engine_url, metadata
 from forecasting.ingest import ingest
 from forecasting.training.config import parse_config
 from forecasting.training.job import train
-from tests.api.test_archive import pg_url  # noqa: F401
 from tests.lifecycle import (
     VENV_BIN,
     env_with_venv,
@@ -43,7 +42,7 @@ STARTS = 6
 
 
 @pytest.mark.postgres
-def test_concurrent_schema_creation_on_fresh_postgres(pg_url: str) -> None:  # noqa: F811
+def test_concurrent_schema_creation_on_fresh_postgres(pg_url: str) -> None:
     archives = [ForecastArchive(pg_url, outbox=MEMORY) for _ in range(STARTS)]
     barrier = threading.Barrier(STARTS)
 

@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 
 from api.errors import request_loc
+from api.issue_date import IssueDate
 from api.main import build_service
-from api.service import Ask, ForecastService, InvalidInput, IssueDate
+from api.service import Ask, ForecastService, InvalidInput
 from forecasting.contract import MAX_HORIZON
 
 

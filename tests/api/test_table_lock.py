@@ -28,7 +28,6 @@ import uvicorn
 
 from api.archive.store import days_table, forecasts_table, quantiles_table
 from tests.api.conftest import build_app
-from tests.api.test_archive import pg_url  # noqa: F401  (a fixture)
 from tests.lifecycle import free_port
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
@@ -42,7 +41,7 @@ TABLES = ", ".join(t.name for t in (forecasts_table, days_table, quantiles_table
 
 @pytest.fixture
 def base(
-    pg_url: str,  # noqa: F811
+    pg_url: str,
     tmp_path: Path,
     settings: Any,
     registry: Any,
@@ -130,14 +129,14 @@ def _archived(url: str) -> list[datetime]:
 
 def test_a_table_lock_held_45_s_never_holds_a_request(
     base: str,
-    pg_url: str,  # noqa: F811
+    pg_url: str,
     origin: date,
 ) -> None:
     with httpx.Client(base_url=base, timeout=60, limits=CLIENT_LIMITS) as client:
         _lock_and_check(client, pg_url, origin)
 
 
-def _lock_and_check(client: httpx.Client, pg_url: str, origin: date) -> None:  # noqa: F811
+def _lock_and_check(client: httpx.Client, pg_url: str, origin: date) -> None:
     """The test's steps (see the module docstring)."""
     day = origin.isoformat()
     issued = {_issued_at(client.get("/v1/forecast", params={"horizon": 3}))}

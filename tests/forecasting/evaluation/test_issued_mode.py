@@ -12,8 +12,8 @@ import pytest
 
 from forecasting import schema
 from forecasting.errors import InputError
+from forecasting.evaluation.archived_weather import check_issued
 from forecasting.evaluation.backtest import BacktestConfig, run_backtest
-from forecasting.evaluation.issued import check_issued
 from tests.synthetic import generate_series
 
 ORIGINS = pd.DatetimeIndex(["2022-06-06", "2022-06-13"])
@@ -128,11 +128,11 @@ def test_a_missing_value_the_models_need_is_a_gap() -> None:
 def test_forecasts_for_another_place_are_warned_about(caplog: pytest.LogCaptureFixture) -> None:
     observed = pd.DataFrame({schema.DATE: ORIGINS})
     observed.attrs = {schema.ATTR_SOURCE: "KNMI etmgeg", schema.ATTR_LOCATION: "51.45N 4.34E"}
-    with caplog.at_level(logging.WARNING, logger="forecasting.evaluation.issued"):
+    with caplog.at_level(logging.WARNING, logger="forecasting.evaluation.archived_weather"):
         check_issued(_issued(3.0), ORIGINS, LEADS, ("wind_mean_ms",), observed)
     assert "are for 51.00N 1.50E but the observed weather is for 51.45N 4.34E" in caplog.text
     caplog.clear()
     observed.attrs[schema.ATTR_LOCATION] = "51.00N 1.50E"
-    with caplog.at_level(logging.WARNING, logger="forecasting.evaluation.issued"):
+    with caplog.at_level(logging.WARNING, logger="forecasting.evaluation.archived_weather"):
         check_issued(_issued(3.0), ORIGINS, LEADS, ("wind_mean_ms",), observed)
     assert caplog.text == ""

@@ -15,7 +15,6 @@ from mlflow import MlflowClient
 
 from forecasting.ingest import ingest
 from forecasting.tuning.study import PARENT_ATTR
-from tests.api.test_archive import pg_url  # noqa: F401  (the fixture)
 from tests.forecasting.training.test_tune import tune_mapping
 from tests.lifecycle import VENV_BIN, env_with_venv, fresh_store, make_store_template, write_sources
 
@@ -24,7 +23,7 @@ TRIALS_EACH = 3
 
 
 @pytest.fixture
-def pg_study_url(pg_url: str) -> str:  # noqa: F811
+def pg_study_url(pg_url: str) -> str:
     """A throwaway PostgreSQL database (tests/api/test_archive.py) as an Optuna storage URL."""
     return pg_url.replace("postgresql://", "postgresql+psycopg://", 1)
 

@@ -1,4 +1,5 @@
-"""Issued forecasts and their renderings: the forecast and exceedance JSON, the archive record.
+"""Issued forecasts and their renderings: the forecast and exceedance JSON (the archive
+record is `api.archiving`).
 
 An `Issued` wraps one `forecasting.issuing.IssuedForecast` (the asked days' sample paths and
 what they rest on) with the champion that made it; every response built from it (and its
@@ -7,8 +8,6 @@ archive rows) carries its `forecast_id`, `issued_at` and issue date.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import threading
 import time
 from collections.abc import Sequence
@@ -18,10 +17,8 @@ from datetime import time as clock_time
 from functools import cached_property
 from typing import Any, Final
 
-import numpy as np
 import orjson
 
-from api.archive.store import ARCHIVE_QUANTILE_PROBS, ArchiveRecord
 from api.champion import Champion
 from api.reading import Reading, band_coverage, if_crossing
 from forecasting.contract import DEFAULT_LEVELS_PCT, level_name
@@ -268,79 +265,6 @@ class Issued:
             ],
             **self._provenance,
         }
-
-    def content_key(self, inputs: dict[str, Any]) -> str:
-        """A forecast id derived from what the forecast is made of: the first 32 hex digits
-        of the sha256 of canonical JSON (sorted keys) of its kind, target, asked days,
-        samples, model (name, version, registered model, training time), data_as_of and
-        archived `inputs` (issue date, weather, scenario, data version, seed). Seeded
-        forecasts with equal keys are equal, so a forecast asked again, or issued by another
-        worker or replica, is archived once (the outbox and the archive skip a forecast id
-        they hold)."""
-        facts = {
-            "kind": self.kind,
-            "target": self.target,
-            "start": self.start.isoformat(),
-            "horizon": self.horizon,
-            "n_samples": self.n_samples,
-            "model": [
-                self.champion.registered_name,
-                self.champion.model_name,
-                self.champion.version,
-                self.champion.trained_at,
-            ],
-            "data_as_of": self.data_as_of.isoformat(),
-            "inputs": inputs,
-        }
-        text = json.dumps(facts, sort_keys=True, separators=(",", ":"), default=str)
-        return hashlib.sha256(text.encode()).hexdigest()[:32]
-
-    def archive_record(self, inputs: dict[str, Any]) -> ArchiveRecord:
-        """The archive rows of this forecast: one for the forecast (with its `inputs` and the
-        response at ARCHIVE_LEVELS) and one per asked day (`lead_days`: days from the data's
-        end, as before; the lead from the issue date is in the inputs' `issue_date`)."""
-        payload = self.payload(ARCHIVE_LEVELS)
-        days = [
-            {
-                "forecast_id": self.forecast_id,
-                "target": self.target,
-                "date": date.fromisoformat(d["date"]),
-                "lead_days": (date.fromisoformat(d["date"]) - self.data_as_of).days,
-                "median": d["median"],
-                "mean": d["mean"],
-                "p_any": d["p_any"],
-                "bands": d["bands"],
-                "weather_source": d["weather_source"],
-            }
-            for i, d in enumerate(payload["days"])
-        ]
-        row = {
-            "forecast_id": self.forecast_id,
-            "issued_at": self.issued_at,
-            "target": self.target,
-            "kind": self.kind,
-            "start": self.start,
-            "horizon": self.horizon,
-            "n_samples": self.n_samples,
-            "model_name": self.champion.model_name,
-            "model_version": self.champion.version,
-            "registered_model": self.champion.registered_name,
-            "model_trained_at": self.champion.trained_at,
-            "data_as_of": self.data_as_of,
-            "inputs": inputs,
-            "response": payload,
-        }
-        quantiles = self.forecast.daily_quantiles(ARCHIVE_QUANTILE_PROBS)  # days × probs
-        counts = np.maximum(np.rint(quantiles), 0).astype(np.int64).tolist()  # as `_count`
-        stored = [
-            {
-                "forecast_id": self.forecast_id,
-                "date": ts.date(),
-                "quantiles": counts[i],
-            }
-            for i, ts in enumerate(self.forecast.dates)
-        ]
-        return ArchiveRecord(row, days, stored)
 
 
 _ONE_DAY: Final = timedelta(days=1)

@@ -1,0 +1,255 @@
+"""The archive writer: the replayer thread that drains the outbox into the archive database.
+
+`ArchiveWriter.submit` journals a forecast in the durable local outbox (api/archive/outbox.py)
+and returns; the replayer thread drains the outbox into the database in batches, idempotently
+(a forecast id already archived is skipped), and keeps what it could not write for later,
+backing off while the database is down. It also creates the schema (once the database answers)
+and runs the retention policy. The engine and the outbox are owned by the facade
+(`api.archive.store.ForecastArchive`), which shares them with the queries.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Engine, insert, select, text
+from sqlalchemy.exc import SQLAlchemyError
+
+from api.archive.outbox import Outbox
+from api.archive.tables import (
+    RETENTION_INDEXES,
+    ArchiveRecord,
+    days_table,
+    forecasts_table,
+    metadata,
+    quantiles_table,
+)
+
+if TYPE_CHECKING:
+    from api.archive.retention import Retention
+
+log = logging.getLogger(__name__)
+
+# The PostgreSQL advisory lock key that serialises schema creation across replicas.
+SCHEMA_LOCK_KEY = 0x43524F5353  # "CROSS"
+
+WRITE_STALL_SECONDS = 1.0  # a write waiting longer than this marks the archive degraded
+
+
+class ArchiveWriter:
+    """The outbox replayer: journals submitted forecasts and writes them in the background.
+
+    The server therefore starts, serves and archives (later) with the database down;
+    `degraded` says so and the outbox's depth counts what waits.
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        outbox: Outbox,
+        *,
+        batch: int = 200,
+        max_backoff: float = 5.0,
+        retention: Retention | None = None,
+        linger: float = 0.25,
+    ) -> None:
+        self.engine = engine
+        self.outbox = outbox
+        self.batch = batch
+        self.max_backoff = max_backoff
+        # After a submit wakes it, the replayer waits this long for more forecasts, so a busy
+        # server writes many per transaction instead of one each (a flush does not wait).
+        self.linger = linger
+        self._flushing = 0
+        self._hurry = threading.Event()  # ends a linger early: a flush or close is waiting
+        self._writing_since: float | None = None  # monotonic start of the write under way
+        self.retention = retention  # prunes old scenarios from the replayer thread
+        self.failures = 0  # forecasts that could not even be journalled
+        self.write_errors = 0  # failed attempts to write to the database
+        self.written = 0
+        self.last_error: str | None = None
+        self._schema_ready = False
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._progress = threading.Condition()
+        self._attempts = 0
+        self._thread: threading.Thread | None = None
+
+    @property
+    def degraded(self) -> bool:
+        """True while the archive database did not take the last write (or the schema), or
+        a write has waited on it for more than WRITE_STALL_SECONDS (a locked table, a hung
+        server: the forecasts wait in the outbox)."""
+        started = self._writing_since
+        stalled = started is not None and time.monotonic() - started > WRITE_STALL_SECONDS
+        return self.last_error is not None or stalled
+
+    def takes_writes(self) -> bool:
+        """True while the schema exists and the database is not degraded (what the queries
+        check before asking it about a first issue)."""
+        return not self.degraded and self._schema_ready
+
+    def create_schema(self) -> None:
+        """Create the tables and indexes if they do not exist. On PostgreSQL this runs in one
+        transaction holding an advisory lock, so replicas starting at once on a fresh database
+        do not race (`DuplicateTable`): the first creates, the others wait and find it done."""
+        with self.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK_KEY})
+            metadata.create_all(conn, checkfirst=True)
+            for index in RETENTION_INDEXES:
+                index.create(conn, checkfirst=True)
+        self._schema_ready = True
+
+    def start(self) -> None:
+        """Create the schema if the database answers, and start the replayer (which drains
+        what an earlier run left in the outbox; the caller opened it). Never fails on a
+        database that is down."""
+        try:
+            self.create_schema()
+        except SQLAlchemyError as exc:
+            self._failed(exc)
+            log.warning("archive database unavailable at start; forecasts wait in the outbox")
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="archive-replayer", daemon=True)
+        self._thread.start()
+
+    def submit(self, record: ArchiveRecord) -> None:
+        """Journal a record durably (before the answer is sent) and wake the replayer."""
+        fid = record.forecast["forecast_id"]
+        payload = {"forecast": record.forecast, "days": record.days, "quantiles": record.quantiles}
+        try:
+            self.outbox.put(fid, payload)
+        except Exception:
+            self.failures += 1
+            log.exception("forecast %s could not be journalled in the outbox", fid)
+            return
+        if self._thread is None:
+            self._drain_once()
+        else:
+            self._wake.set()
+
+    def flush(self, timeout: float = 30.0) -> None:
+        """Wait until the outbox is empty, or a write attempt failed, or `timeout` passed."""
+        if self._thread is None:
+            self._drain_once()
+            return
+        deadline = time.monotonic() + timeout
+        self._flushing += 1
+        self._hurry.set()
+        try:
+            self._flush_until(deadline)
+        finally:
+            self._flushing -= 1
+
+    def _flush_until(self, deadline: float) -> None:
+        with self._progress:
+            seen = self._attempts
+            errors = self.write_errors
+            self._wake.set()
+            while self.outbox.depth and self.write_errors == errors:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return
+                self._progress.wait(min(left, 0.1))
+                if self._attempts == seen:
+                    self._wake.set()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        """Try to drain the outbox for up to half of `timeout` (when the database answers)
+        and stop the replayer; the caller then releases the engine and the outbox."""
+        if self._thread is None:
+            return
+        if not self.degraded:
+            self.flush(timeout / 2)
+        self._stop.set()
+        self._wake.set()
+        self._hurry.set()
+        self._thread.join(timeout=timeout / 2)
+        if self._thread.is_alive():
+            log.warning("archive replayer still busy at shutdown; leaving it")
+        self._thread = None
+
+    def _run(self) -> None:
+        backoff = 0.0
+        while not self._stop.is_set():
+            ok = self._drain_once()
+            if ok and self._schema_ready and self.retention is not None:
+                self.retention.maybe_run(self.engine)  # hourly (and at start); bounded
+            if ok and self.outbox.depth:
+                backoff = 0.0
+                continue  # more to drain
+            backoff = 0.0 if ok else min(self.max_backoff, max(0.2, 2 * backoff))
+            woken = self._wake.wait(backoff if not ok else 5.0)
+            self._wake.clear()
+            if woken and ok and self.linger > 0 and not self._flushing:
+                self._hurry.wait(self.linger)  # gather a batch
+                self._hurry.clear()
+
+    def _drain_once(self) -> bool:
+        """Write one batch from the outbox; False when the database refused it."""
+        try:
+            batch = self.outbox.oldest(self.batch)
+            if not self._schema_ready:  # also with nothing to write: is the database back?
+                self.create_schema()
+            if batch:
+                records = [
+                    ArchiveRecord(p["forecast"], p["days"], p.get("quantiles", []))
+                    for _, p in batch
+                ]
+                self._writing_since = time.monotonic()
+                try:
+                    self.write(records)
+                finally:
+                    self._writing_since = None
+                self.outbox.remove([fid for fid, _ in batch])
+            if self.last_error is not None:
+                log.info("archive database available again; outbox depth %d", self.outbox.depth)
+            self.last_error = None
+            return True
+        except Exception as exc:
+            self._failed(exc)
+            return False
+        finally:
+            with self._progress:
+                self._attempts += 1
+                self._progress.notify_all()
+
+    def _failed(self, exc: BaseException) -> None:
+        first = self.last_error is None
+        self.write_errors += 1
+        self.last_error = type(exc).__name__
+        if first:
+            log.error(
+                "archive database unavailable (%s); %d forecasts kept in the outbox",
+                exc,
+                self.outbox.depth,
+            )
+        else:
+            log.debug("archive database still unavailable: %s", exc)
+
+    def write(self, records: list[ArchiveRecord]) -> None:
+        """Insert records in one transaction, skipping forecast ids already archived (a replay
+        never duplicates)."""
+        ids = [r.forecast["forecast_id"] for r in records]
+        with self.engine.begin() as conn:
+            have = set(
+                conn.execute(
+                    select(forecasts_table.c.forecast_id).where(
+                        forecasts_table.c.forecast_id.in_(ids)
+                    )
+                ).scalars()
+            )
+            new = [r for r in records if r.forecast["forecast_id"] not in have]
+            if new:
+                conn.execute(insert(forecasts_table), [r.forecast for r in new])
+            days = [d for r in new for d in r.days]
+            if days:
+                conn.execute(insert(days_table), days)
+            quantiles = [q for r in new for q in r.quantiles]
+            if quantiles:
+                conn.execute(insert(quantiles_table), quantiles)
+        self.written += len(new)

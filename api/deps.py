@@ -19,6 +19,7 @@ from api.settings import ApiSettings, get_settings
 from forecasting.contract import (
     DEFAULT_HORIZON,
     DEFAULT_LEVELS_PCT,
+    DEFAULT_WEATHER_MODE,
     MAX_BRIDGE_DAYS,
     MAX_HORIZON,
     MAX_LEVELS,
@@ -94,8 +95,8 @@ StartQuery = Annotated[
     IsoDate | None,
     Query(
         description="First forecast day (YYYY-MM-DD), from the issue date on, with the last "
-        "asked day at most 13 days after the issue date (a 422 naming start otherwise); "
-        "default: the issue date.",
+        f"asked day at most {MAX_HORIZON - 1} days after the issue date (a 422 naming start "
+        "otherwise); default: the issue date.",
         examples=["2026-05-15"],
     ),
 ]
@@ -118,7 +119,7 @@ WeatherModeQuery = Annotated[
         "spread by lead: live, or simulated for a hindcast; else climatology), observed "
         "(hindsight: the weather that happened, labelled so; only for days the stored "
         "observations cover, else a 422 naming weather_mode) or climatology.",
-        examples=["forecast"],
+        examples=[DEFAULT_WEATHER_MODE],
     ),
 ]
 

@@ -21,6 +21,7 @@ from api.champion import Champion
 from api.issue_date import IssueDate
 from api.rendering import Issued
 from api.settings import ApiSettings
+from forecasting.contract import ServedWeatherMode
 
 Key = tuple[Any, ...]
 
@@ -28,7 +29,7 @@ Key = tuple[Any, ...]
 def forecast_key(
     champ: Champion,
     issue: IssueDate,
-    weather_mode: str,
+    weather_mode: ServedWeatherMode,
     start: date | None,
     horizon: int,
     observed_version: str,

@@ -16,7 +16,7 @@ from typing import Any, Final, Literal
 
 import numpy as np
 
-from forecasting.contract import level_name
+from forecasting.contract import coverage_name, level_name
 from forecasting.forecast import inverted_cdf_positions
 
 Risk = Literal["green", "amber", "red"]
@@ -88,6 +88,6 @@ def band_coverage(metadata: Mapping[str, Any], levels: Sequence[float]) -> dict[
     out: dict[str, float | None] = {}
     for lv in levels:
         name = level_name(lv)
-        value = metrics.get(f"coverage_{name}") if isinstance(metrics, Mapping) else None
+        value = metrics.get(coverage_name(lv)) if isinstance(metrics, Mapping) else None
         out[name] = round(float(value), 3) if isinstance(value, int | float) else None
     return out

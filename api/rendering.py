@@ -21,6 +21,7 @@ import orjson
 
 from api.champion import Champion
 from api.reading import Reading, band_coverage, if_crossing
+from forecasting import contract
 from forecasting.contract import DEFAULT_LEVELS_PCT, level_name
 from forecasting.forecast import Forecast
 from forecasting.issuing import IssuedForecast
@@ -60,7 +61,7 @@ class Issued:
         return self.issued.forecast
 
     @property
-    def sources(self) -> tuple[str, ...]:
+    def sources(self) -> tuple[contract.WeatherSource, ...]:
         """Each asked day's weather source (contract.WEATHER_SOURCES)."""
         return self.issued.sources
 
@@ -111,7 +112,7 @@ class Issued:
         place = WeatherSource.from_metadata(self.champion.metadata).place
         return None if place == "unknown" else place
 
-    def weather_issued_at(self, source: str) -> str | None:
+    def weather_issued_at(self, source: contract.WeatherSource) -> str | None:
         """When the weather forecast a day used was issued: the live forecast's fetch time, the
         issue date for a scenario or a simulated forecast, the day before it for an archived
         one; None for weather that is no forecast (observed, hindsight, climatology, none)."""

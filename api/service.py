@@ -7,7 +7,7 @@ what to ask it.
 
 - **The issue date T** is today, or a *hindcast* when the data is too old, or any past day
   asked with `as_of` (api/issue_date.py). The asked days run from `start` (default T) for
-  `horizon` days, within T..T+13.
+  `horizon` days, within T..T+MAX_HORIZON−1.
 - **Weather from T on** (`weather_mode`): ``forecast`` (default) takes, per day, the caller's
   scenario, else the live provider's forecast at the champion's own point (only for a forecast
   issued today: a hindcast cannot know a forecast made later), else an issued forecast
@@ -54,7 +54,7 @@ from api.refusals import InvalidInput, NotReady  # also imported from here by th
 from api.rendering import Issued
 from api.settings import ApiSettings
 from api.simulation import Simulation
-from forecasting.contract import DEFAULT_HORIZON
+from forecasting.contract import DEFAULT_HORIZON, DEFAULT_WEATHER_MODE, ServedWeatherMode
 from forecasting.issuing import IssueSpec
 from forecasting.providers.live import LiveForecast
 from forecasting.weather.future import WeatherInputs
@@ -74,7 +74,7 @@ class Ask:
     start: date | None = None
     horizon: int = DEFAULT_HORIZON
     as_of: date | None = None
-    weather_mode: str = "forecast"
+    weather_mode: ServedWeatherMode = DEFAULT_WEATHER_MODE
 
 
 class ForecastService:

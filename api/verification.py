@@ -7,7 +7,8 @@ honest `forecast` weather mode for the last `days` days with actuals, keeps the 
 issue date for the same day (kind `reference`). A missing reference is issued now through
 `ForecastService.issue_as`, the service's own path (climatology refits on the arrivals before
 the issue date, so it is what it would have said then), and archived. Both sides are scored on
-the same (issue date, day) pairs with `forecasting.evaluation.verification`.
+the same (issue date, day) pairs with `forecasting.evaluation.verification`; the reliability
+diagram is `forecasting.evaluation.reliability`'s, the backtest's bins (every bin listed).
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ from api.champion import Champion
 from api.service import Ask, ForecastService, InvalidInput
 from forecasting import models
 from forecasting.contract import DEFAULT_LEVELS_PCT, MAX_HORIZON, level_name
-from forecasting.evaluation.verification import reliability, score
+from forecasting.evaluation.reliability import reliability_bins
+from forecasting.evaluation.verification import score
 
 log = logging.getLogger(__name__)
 
@@ -179,8 +181,8 @@ def verify(service: ForecastService, target: str, days: int) -> dict[str, Any]:
             if 0 <= lead < MAX_HORIZON
         ],
         "reliability": {
-            "forecast": reliability(both["p_any_f"].to_numpy(dtype=float), happened),
-            "climatology": reliability(both["p_any_c"].to_numpy(dtype=float), happened),
+            "forecast": reliability_bins(both["p_any_f"].to_numpy(dtype=float), happened),
+            "climatology": reliability_bins(both["p_any_c"].to_numpy(dtype=float), happened),
         },
         "series": _series(both),
     }

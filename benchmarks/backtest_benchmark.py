@@ -35,7 +35,7 @@ from typing import Any
 import pandas as pd
 
 from forecasting.adapters import read_arrivals, read_weather
-from forecasting.contract import DEFAULT_WEATHER_DRAWS
+from forecasting.contract import DEFAULT_HORIZON, DEFAULT_WEATHER_DRAWS, band_cols
 from forecasting.evaluation.backtest import (
     JSON_METRICS,
     BacktestConfig,
@@ -53,7 +53,7 @@ else:  # run as a script: benchmarks/ is first on sys.path
     from backtest_report import markdown
 
 HERE = Path(__file__).resolve().parent
-QUANTILE_COLS = ["median", "lo-50", "hi-50", "lo-80", "hi-80", "lo-95", "hi-95"]
+QUANTILE_COLS = ["median", *band_cols()]
 METRICS = [
     *JSON_METRICS,
     "pinball",
@@ -144,7 +144,7 @@ def _config(args: argparse.Namespace) -> BacktestConfig:
         start=args.start,
         end=args.end,
         step=7,
-        horizon=7,
+        horizon=DEFAULT_HORIZON,
         target=args.target,
         weather_modes=MODES,
         n_samples=args.samples,

@@ -4,7 +4,7 @@ reads as a list of its flags."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Final
 
 import typer
 
@@ -42,9 +42,25 @@ WeatherDrawsOpt = Annotated[
 
 ModelsOpt = Annotated[str, typer.Option("--models", help="Comma-separated model names.")]
 
-StartOpt = Annotated[str, typer.Option("--start", help="First origin, YYYY-MM-DD.")]
+# `crossings backtest` without --start: the origins of the last year before --end.
+DEFAULT_WINDOW_WEEKS: Final = 52
 
-EndOpt = Annotated[str, typer.Option("--end", help="Last origin, YYYY-MM-DD.")]
+StartOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--start",
+        help=f"First origin, YYYY-MM-DD. Default: {DEFAULT_WINDOW_WEEKS} weeks before --end.",
+    ),
+]
+
+EndOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--end",
+        help="Last origin, YYYY-MM-DD. Default: the latest origin whose --horizon days all "
+        "have arrivals and, in the observed and forecast weather modes, weather.",
+    ),
+]
 
 StepOpt = Annotated[int, typer.Option("--step", help="Days between origins.")]
 

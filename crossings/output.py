@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     import pandas as pd
     from rich.progress import Progress
 
+    from forecasting.contract import WeatherMode
     from forecasting.evaluation.backtest import BacktestConfig
     from forecasting.ingest import IngestResult
     from forecasting.sources.fetched import Fetched
@@ -99,7 +100,7 @@ def _jsonable(v: object) -> object:
 def backtest_json(
     summary: pd.DataFrame,
     cfg: BacktestConfig,
-    weather_mode: str,
+    weather_mode: WeatherMode,
     calibration: dict[str, Any] | None = None,
 ) -> str:
     """The `crossings backtest --json` object (the CLI contract: keys in JSON_METRICS).

@@ -12,7 +12,7 @@ from typing import Final, Literal, get_args
 
 # -- what can be forecast --------------------------------------------------------------
 Target = Literal["people", "boats"]
-TARGETS: Final[tuple[str, ...]] = ("people", "boats")
+TARGETS: Final[tuple[Target, ...]] = get_args(Target)
 
 MIN_HORIZON: Final = 1
 MAX_HORIZON: Final = 14  # days; the weather forecast's useful range
@@ -34,7 +34,10 @@ MAX_LEVELS: Final = 10  # levels one request may ask for
 # `observed` (hindsight: the weather that happened), `climatology` (past years), `issued`
 # (archived real forecasts, for backtests).
 WeatherMode = Literal["observed", "forecast", "climatology", "issued"]
-WEATHER_MODES: Final[tuple[str, ...]] = ("observed", "forecast", "climatology", "issued")
+WEATHER_MODES: Final[tuple[WeatherMode, ...]] = get_args(WeatherMode)
+# The mode a forecast (served, issued, a config's backtest and gate) uses unless asked
+# otherwise; both a WeatherMode and a ServedWeatherMode.
+DEFAULT_WEATHER_MODE: Final = "forecast"
 # Issued forecasts simulated per backtest origin in `forecast` mode (`--weather-draws`).
 DEFAULT_WEATHER_DRAWS: Final = 5
 # Where each forecast day's weather came from (FutureWeather.sources, the API's
@@ -46,15 +49,15 @@ DEFAULT_WEATHER_DRAWS: Final = 5
 WeatherSource = Literal[
     "observed", "request", "forecast", "simulated", "issued", "hindsight", "climatology", "none"
 ]
-WEATHER_SOURCES: Final[tuple[str, ...]] = get_args(WeatherSource)
-NO_WEATHER: Final = "none"
+WEATHER_SOURCES: Final[tuple[WeatherSource, ...]] = get_args(WeatherSource)
+NO_WEATHER: Final[WeatherSource] = "none"
 # The weather modes a served forecast may ask for (the API's `weather_mode`); `issued` needs an
 # archive of real forecasts and belongs to backtests.
 # A caller's scenario is a weather forecast spread by lead (`forecast`), or exact (`none`).
 WeatherUncertainty = Literal["forecast", "none"]
-WEATHER_UNCERTAINTIES: Final[tuple[str, ...]] = ("forecast", "none")
+WEATHER_UNCERTAINTIES: Final[tuple[WeatherUncertainty, ...]] = get_args(WeatherUncertainty)
 ServedWeatherMode = Literal["forecast", "observed", "climatology"]
-SERVED_WEATHER_MODES: Final[tuple[str, ...]] = ("forecast", "observed", "climatology")
+SERVED_WEATHER_MODES: Final[tuple[ServedWeatherMode, ...]] = get_args(ServedWeatherMode)
 
 # -- the registry ----------------------------------------------------------------------
 # The point suggested for live weather when a champion records none: mid-Strait of Dover
@@ -79,6 +82,12 @@ def lo_col(level_pct: float) -> str:
 def hi_col(level_pct: float) -> str:
     """The upper-band column of a level, e.g. ``hi-80``."""
     return f"hi-{level_name(level_pct)}"
+
+
+def coverage_name(level_pct: float) -> str:
+    """The backtest metric of a level's band coverage, e.g. ``coverage_80`` (the key of
+    `crossings backtest --json`, the MLflow metric and a champion's ``backtest_metrics``)."""
+    return f"coverage_{level_name(level_pct)}"
 
 
 def band_cols(levels_pct: Sequence[float] = DEFAULT_LEVELS_PCT) -> list[str]:

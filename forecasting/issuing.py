@@ -17,7 +17,17 @@ from functools import cached_property
 import pandas as pd
 
 from forecasting import schema
-from forecasting.contract import DEFAULT_HORIZON, MAX_BRIDGE_DAYS, MAX_HORIZON, NO_WEATHER
+from forecasting.contract import (
+    DEFAULT_HORIZON,
+    DEFAULT_WEATHER_MODE,
+    MAX_BRIDGE_DAYS,
+    MAX_HORIZON,
+    MIN_HORIZON,
+    NO_WEATHER,
+    WEATHER_MODES,
+    WeatherMode,
+    WeatherSource,
+)
 from forecasting.forecast import Forecast
 from forecasting.models.base import Model
 from forecasting.weather.climatology import normals
@@ -56,11 +66,24 @@ class IssueSpec:
     start: pd.Timestamp | None = None
     n_samples: int = 1000
     seed: int = 0
-    mode: str = "forecast"
+    mode: WeatherMode = DEFAULT_WEATHER_MODE
     draw: int = 0
 
     def __post_init__(self) -> None:
-        """Normalise the dates."""
+        """Refuse a spec no forecast can meet (CannotIssue naming the field, or ValueError
+        for the sample count) and normalise the dates."""
+        if not MIN_HORIZON <= self.horizon <= MAX_HORIZON:
+            raise CannotIssue(
+                "horizon",
+                f"horizon must be between {MIN_HORIZON} and {MAX_HORIZON} days, got {self.horizon}",
+            )
+        if self.n_samples < 1:
+            raise ValueError(f"n_samples must be at least 1, got {self.n_samples}")
+        if self.mode not in WEATHER_MODES:
+            raise CannotIssue(
+                "weather_mode",
+                f"unknown weather mode {self.mode!r}; use one of {', '.join(WEATHER_MODES)}",
+            )
         object.__setattr__(self, "issue_date", pd.Timestamp(self.issue_date).normalize())
         if self.start is not None:
             object.__setattr__(self, "start", pd.Timestamp(self.start).normalize())
@@ -87,7 +110,7 @@ class IssuedForecast:
 
     spec: IssueSpec
     forecast: Forecast
-    sources: tuple[str, ...]  # each asked day's weather source
+    sources: tuple[WeatherSource, ...]  # each asked day's weather source
     data_end: pd.Timestamp  # the last observed day the model's state comes from
     weather: FutureWeather | None = field(default=None, repr=False)  # every simulated day
 

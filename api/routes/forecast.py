@@ -32,7 +32,7 @@ from api.schemas import (
     examples,
 )
 from api.service import Ask, ForecastService
-from forecasting.contract import DEFAULT_HORIZON
+from forecasting.contract import DEFAULT_HORIZON, DEFAULT_WEATHER_MODE
 
 router = APIRouter(prefix="/v1/forecast", tags=["forecast"])
 
@@ -104,7 +104,7 @@ async def get_forecast(
     horizon: HorizonQuery = DEFAULT_HORIZON,
     start: StartQuery = None,
     as_of: AsOfQuery = None,
-    weather_mode: WeatherModeQuery = "forecast",
+    weather_mode: WeatherModeQuery = DEFAULT_WEATHER_MODE,
     fmt: FormatQuery = None,
 ) -> Response:
     """Daily median, mean, P(any crossing) with its risk category, bands, the count if
@@ -168,7 +168,7 @@ async def get_exceedance(
     horizon: HorizonQuery = DEFAULT_HORIZON,
     start: StartQuery = None,
     as_of: AsOfQuery = None,
-    weather_mode: WeatherModeQuery = "forecast",
+    weather_mode: WeatherModeQuery = DEFAULT_WEATHER_MODE,
 ) -> ExceedanceResponse:
     """For each day and each threshold k, the probability that the count reaches k, from the
     same sample paths as GET /v1/forecast."""

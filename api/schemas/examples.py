@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from forecasting.contract import DEFAULT_LEVELS_PCT, MAX_HORIZON, level_name, registered_name
+from forecasting.contract import (
+    DEFAULT_HORIZON,
+    DEFAULT_LEVELS_PCT,
+    DEFAULT_WEATHER_MODE,
+    MAX_HORIZON,
+    level_name,
+    registered_name,
+)
 
 EXAMPLE_START: Final = "2026-05-15"
 EXAMPLE_DATA_AS_OF: Final = "2026-05-14"
@@ -36,7 +43,7 @@ _ISSUE: Final[dict[str, Any]] = {
     "issue_date": EXAMPLE_START,
     "hindcast": True,
     "bridged_days": 0,
-    "weather_mode": "forecast",
+    "weather_mode": DEFAULT_WEATHER_MODE,
 }
 
 FORECAST: Final[dict[str, Any]] = {
@@ -56,7 +63,7 @@ FORECAST: Final[dict[str, Any]] = {
 SCENARIO: Final[dict[str, Any]] = {
     "target": "people",
     "start": EXAMPLE_START,
-    "horizon": 7,
+    "horizon": DEFAULT_HORIZON,
     "levels": [80, 95],
     "weather_uncertainty": "forecast",
     "weather": [
@@ -132,7 +139,7 @@ ISSUED: Final[dict[str, Any]] = {
             "issued_at": "2026-05-14T07:12:03Z",
             "kind": "default",
             "start": EXAMPLE_START,
-            "horizon": 7,
+            "horizon": DEFAULT_HORIZON,
             "lead_days": 1,
             "model": {"name": "hurdle", "version": "3", "trained_at": None},
             "data_as_of": EXAMPLE_DATA_AS_OF,

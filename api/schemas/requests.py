@@ -71,8 +71,9 @@ class ScenarioRequest(BaseModel):
     target: Target = "people"
     start: IsoDate | None = Field(
         None,
-        description="First forecast day, from the issue date to 13 days after it (the last "
-        "asked day at most 13 days after it); default: the issue date.",
+        description=f"First forecast day, from the issue date to {MAX_HORIZON - 1} days after "
+        f"it (the last asked day at most {MAX_HORIZON - 1} days after it); default: the issue "
+        "date.",
     )
     as_of: IsoDate | None = Field(
         None,

@@ -1,13 +1,15 @@
-# ruff: noqa: E501  (the embedded HTML/CSS/JS keeps its natural line lengths)
+# ruff: noqa: E501  (the embedded HTML keeps its natural line lengths)
 """The planner page: one static HTML document with inline SVG and vanilla JavaScript.
 
 The server embeds the default forecasts of PAGE_DAYS days (people and boats) at PAGE_LEVELS,
 each with the last HISTORY_DAYS days of actual arrivals, as JSON in the page, so it renders
 without a second request; the People/Boats switch reuses that data, "Refresh" refetches
 /v1/forecast with the same days and levels, and "Download CSV" links to its CSV. No framework
-and no build step (the script is api/web/script.py). The script and styles never change
-with the data or the day (those travel in JSON blocks, which do not run), so the page's
-Content-Security-Policy allows them by fixed sha256 hashes (api/middleware/security.py).
+and no build step: the styles and the script are the files api/web/static/page.css and
+page.js (api/web/script.py), read once at import and inlined as read. They never change with
+the data or the day (those travel in JSON blocks, which do not run), so the page's
+Content-Security-Policy allows them by fixed sha256 hashes of the text served
+(api/middleware/security.py).
 
 Each day shows its risk (red, amber, green from P(any crossing), with a legend giving the
 thresholds), P(crossing), the median and mean, the count if crossings happen, the bands,
@@ -25,6 +27,7 @@ import json
 from datetime import date
 from typing import Any, Final
 
+from api.web.assets import read_asset
 from api.web.script import SCRIPT
 from api.web.track import with_track_panel
 from forecasting.contract import DEFAULT_HORIZON, DEFAULT_LEVELS_PCT, level_name
@@ -34,66 +37,14 @@ PAGE_LEVELS: Final = DEFAULT_LEVELS_PCT
 HISTORY_DAYS: Final = 28  # days of actual arrivals drawn before the forecast
 _BAND_COLOURS: Final = ("#cfe0f3", "#9fc2e7", "#5f97d1", "#3f7cbf", "#2c5f99")  # widest first
 
-_TEMPLATE = r"""<!doctype html>
+_HTML = r"""<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Channel crossings forecast</title>
 <style>
-  :root { --ink:#1d2733; --muted:#5b6775; --line:#d5dbe2; --med:#0b3d75; --p:#c2410c;
-          --red:#b91c1c; --amber:#d97706; --green:#15803d; }
-  * { box-sizing: border-box; }
-  html, body { max-width: 100%; overflow-x: hidden; }
-  body { margin: 0; font: 15px/1.45 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
-         color: var(--ink); background: #f6f8fa; overflow-wrap: anywhere; }
-  header { background: #0b3d75; color: #fff; padding: 14px 28px; }
-  header h1 { margin: 0; font-size: 21px; font-weight: 600; }
-  header p { margin: 2px 0 0; color: #cfe0f3; font-size: 13px; }
-  main { max-width: 1240px; margin: 0 auto; padding: 14px 28px 28px; }
-  .bar { display: flex; gap: 10px; align-items: center; flex-wrap: wrap; margin-bottom: 8px; }
-  .bar button, .bar a { border: 1px solid var(--line); background: #fff; color: var(--ink);
-                padding: 5px 14px; border-radius: 6px; font: inherit; cursor: pointer; text-decoration: none; }
-  .bar button[aria-pressed="true"] { background: var(--med); color: #fff; border-color: var(--med); }
-  .meta { color: var(--muted); font-size: 13px; margin-left: auto; }
-  .card { background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: 12px 16px; }
-  .legend { display: flex; gap: 6px 16px; font-size: 13px; color: var(--muted); margin: 4px 0 0; flex-wrap: wrap; }
-  .sw { display: inline-block; width: 14px; height: 10px; margin-right: 5px; vertical-align: middle; }
-  .explain { font-size: 13px; color: var(--muted); margin: 6px 0 0; }
-  table { width: 100%; border-collapse: collapse; margin-top: 12px; background: #fff;
-          border: 1px solid var(--line); border-radius: 8px; font-variant-numeric: tabular-nums; font-size: 14px; }
-  th, td { padding: 6px 8px; text-align: right; border-bottom: 1px solid var(--line);
-           overflow-wrap: normal; }
-  th:first-child, td:first-child, td.weather, th.weather { text-align: left; }
-  td.weather { font-size: 13px; color: var(--muted); max-width: 300px; }
-  th { font-size: 12px; text-transform: uppercase; letter-spacing: .03em; color: var(--muted); }
-  tbody tr:last-child td { border-bottom: 0; }
-  .risk { display: inline-block; white-space: nowrap; min-width: 58px; text-align: center; padding: 1px 8px; border-radius: 10px;
-          color: #fff; font-weight: 600; font-size: 13px; }
-  .risk-red { background: var(--red); } .risk-amber { background: var(--amber); } .risk-green { background: var(--green); }
-  .total { margin-top: 10px; font-size: 14px; }
-  .notice { margin: 0 0 10px; padding: 8px 12px; border-radius: 6px; font-size: 14px;
-            background: #e8f1fb; border: 1px solid #bcd4ee; }
-  .notice.hindcast { background: #fff4e0; border-color: #f0c674; }
-  .notice:empty { display: none; }
-  svg { display: block; width: 100%; }
-  svg text { font: 12px system-ui, sans-serif; fill: var(--muted); }
-  svg .val { fill: var(--ink); font-weight: 600; }
-  svg .pval { fill: var(--ink); font-weight: 600; }
-  @media (max-width: 720px) {
-    header { padding: 10px 12px; } header h1 { font-size: 18px; }
-    main { padding: 10px 8px 20px; }
-    .card { padding: 8px 6px; }
-    .meta { margin-left: 0; width: 100%; }
-    table, tbody, tr, td { display: block; width: 100%; }
-    table { border: 0; background: transparent; }
-    thead { display: none; }
-    tr { background: #fff; border: 1px solid var(--line); border-radius: 8px; margin-bottom: 8px; padding: 4px 0; }
-    td { display: flex; justify-content: space-between; gap: 12px; text-align: right; border-bottom: 1px solid #eef0f3; padding: 4px 10px; }
-    td::before { content: attr(data-label); color: var(--muted); font-size: 12px; text-align: left; flex: 0 0 38%; }
-    td.weather { max-width: none; text-align: right; }
-  }
-</style>
+__STYLE__</style>
 </head>
 <body>
 <header>
@@ -135,10 +86,13 @@ __LEGEND__
 </main>
 <script id="page-settings" type="application/json">__PAGE__</script>
 <script id="forecast-data" type="application/json">__DATA__</script>
-<script>__SCRIPT__</script>
+<script>
+__SCRIPT__</script>
 </body>
 </html>
 """
+# The styles and the script go in once, here; render_page fills in the rest.
+_TEMPLATE: Final = _HTML.replace("__STYLE__", read_asset("page.css")).replace("__SCRIPT__", SCRIPT)
 
 
 def _page_settings(today: date) -> dict[str, Any]:
@@ -178,7 +132,6 @@ def render_page(data: dict[str, Any], today: date) -> str:
     payload = json.dumps(data, separators=(",", ":")).replace("</", "<\\/")
     headers = "".join(f"<th>{name}% band</th>" for name in page["levels"])
     parts = {
-        "__SCRIPT__": SCRIPT,
         "__HISTORY_DAYS__": str(HISTORY_DAYS),
         "__BAND_TEXT__": _band_text(page["levels"]),
         "__LEGEND__": _legend(),

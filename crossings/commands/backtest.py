@@ -1,9 +1,15 @@
 """`crossings backtest`: a rolling-origin backtest (parsing and checking the flags, each
-message naming its flag; the work is `forecasting.evaluation.backtest`)."""
+message naming its flag; the work is `forecasting.evaluation.backtest`).
+
+Without --start and --end the window is the last year of origins the data supports: the last
+origin is the latest whose --horizon days all have arrivals and, in the weather modes that read
+observed weather, weather (`forecasting.training.window`, the rule of a config's ``backtest.end:
+latest``); the first is DEFAULT_WINDOW_WEEKS weeks before it.
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import typer
 
@@ -11,6 +17,7 @@ from crossings import output
 from crossings.commands.fetch import issued_table
 from crossings.exits import fail
 from crossings.options import (
+    DEFAULT_WINDOW_WEEKS,
     ArrivalsOpt,
     ClusterOpt,
     EndOpt,
@@ -30,7 +37,13 @@ from crossings.options import (
     WeatherOpt,
 )
 from crossings.sources import resolve_sources
-from forecasting.contract import DEFAULT_HORIZON, DEFAULT_WEATHER_DRAWS, MAX_HORIZON, MIN_HORIZON
+from forecasting.contract import (
+    DEFAULT_HORIZON,
+    DEFAULT_WEATHER_DRAWS,
+    MAX_HORIZON,
+    MIN_HORIZON,
+    WeatherMode,
+)
 from forecasting.errors import ConfigError, InputError
 
 if TYPE_CHECKING:
@@ -43,8 +56,8 @@ def backtest(
     arrivals: ArrivalsOpt = None,
     weather: WeatherOpt = None,
     models: ModelsOpt = "hurdle,prophet,climatology",
-    start: StartOpt = "2025-01-06",
-    end: EndOpt = "2026-05-07",
+    start: StartOpt = None,
+    end: EndOpt = None,
     step: StepOpt = 7,
     horizon: HorizonOpt = DEFAULT_HORIZON,
     target: TargetOpt = "people",
@@ -58,7 +71,8 @@ def backtest(
     out: RowsOutOpt = None,
     cluster: ClusterOpt = None,
 ) -> None:
-    """Rolling-origin backtest with an expanding window; metrics per model."""
+    """Rolling-origin backtest with an expanding window; metrics per model. Default window:
+    the last year of weekly origins with actuals (see --start and --end)."""
     from forecasting.adapters import read_arrivals, read_weather
     from forecasting.evaluation.backtest import BacktestConfig, run_backtest
     from forecasting.evaluation.cluster import backend, scheduler_address
@@ -66,23 +80,25 @@ def backtest(
 
     try:
         cluster_address = scheduler_address(cluster)
+        first, last = _parse_day(start, "--start"), _parse_day(end, "--end")
         cfg = BacktestConfig(
             models=parse_model_list(models),
-            start=_parse_day(start, "--start"),
-            end=_parse_day(end, "--end"),
+            start=_or(first, last),
+            end=_or(last, first),
             step=step,
             horizon=horizon,
             target=target,
-            weather_modes=(weather_mode,),
+            weather_modes=(cast("WeatherMode", weather_mode),),  # checked by _check_flags
             n_samples=samples,
             seed=seed,
             n_jobs=-1 if cluster_address else jobs,  # on a cluster: all its workers
             weather_draws=weather_draws,
         )
         _check_flags(cfg)
-        issued = issued_table(issued_weather, weather_mode)
+        issued = issued_table(issued_weather, mode := cfg.weather_modes[0])
         arrivals_path, weather_path = resolve_sources(arrivals, weather)
         a, w = read_arrivals(arrivals_path), read_weather(weather_path)
+        cfg = _default_window(a, w, cfg, first, last)
         _check_window(a, cfg)
         label = f"backtest {len(cfg.origins)} origins"
         with backend(cluster_address), output.progress(label) as advance:
@@ -93,18 +109,78 @@ def backtest(
     if out is not None:
         result.rows.to_parquet(out, index=False)
     if as_json:
-        typer.echo(output.backtest_json(summary, cfg, weather_mode, result.calibration()))
+        typer.echo(output.backtest_json(summary, cfg, mode, result.calibration()))
     else:
         output.print_backtest(summary, cfg)
 
 
-def _parse_day(text: str, flag: str) -> pd.Timestamp:
+def _parse_day(text: str | None, flag: str) -> pd.Timestamp | None:
     import pandas as pd
 
+    if text is None:
+        return None
     try:
         return pd.Timestamp(text).normalize()
     except ValueError as exc:
         raise ConfigError(f"{flag} '{text}' is not a date; use YYYY-MM-DD") from exc
+
+
+def _or(day: pd.Timestamp | None, other: pd.Timestamp | None) -> pd.Timestamp:
+    """`day`, else `other`, else the epoch: a stand-in until the data gives the default window,
+    so the flags are checked (in their order) before the files are read."""
+    import pandas as pd
+
+    return day if day is not None else other if other is not None else pd.Timestamp(0)
+
+
+def _default_window(
+    arrivals: pd.DataFrame,
+    weather: pd.DataFrame,
+    cfg: BacktestConfig,
+    first: pd.Timestamp | None,
+    last: pd.Timestamp | None,
+) -> BacktestConfig:
+    """`cfg` with the default window where --start or --end is not given: the last origin the
+    data supports (`resolve_window`'s ``end: latest``), the first DEFAULT_WINDOW_WEEKS weeks
+    before the last. Says on stderr which window a default chose."""
+    from dataclasses import replace
+
+    from forecasting.training.window import resolve_window
+
+    if first is not None and last is not None:
+        return cfg
+    window = resolve_window(
+        arrivals,
+        weather,
+        end="latest" if last is None else last,
+        start=first,
+        n_origins=None if first is not None else DEFAULT_WINDOW_WEEKS + 1,
+        step=7,  # the default first origin is whole weeks before the last, whatever --step
+        horizon=cfg.horizon,
+        modes=cfg.weather_modes,
+    )
+    ends = (
+        f"the weather ends {window.weather_end.date()}"
+        if window.limited_by == "weather"
+        else f"the arrivals end {window.arrivals_end.date()}"
+    )
+    if window.start > window.end:
+        raise ConfigError(
+            f"--start {window.start.date()} is after {window.end.date()}, the last origin the "
+            f"data supports ({ends}); start earlier or give --end"
+        )
+    defaults = []
+    if last is None:
+        defaults.append(f"--end: the last origin the data supports ({ends})")
+    if first is None:
+        defaults.append(f"--start: {DEFAULT_WINDOW_WEEKS} weeks before --end")
+    output.err_console.print(
+        f"backtest origins {window.start.date()}..{window.end.date()} every {cfg.step}d "
+        f"(default {'; default '.join(defaults)})",
+        highlight=False,
+        soft_wrap=True,
+    )
+    return replace(cfg, start=window.start, end=window.end)
 
 
 def _flag_message(field: str, cfg: BacktestConfig) -> str | None:

@@ -14,6 +14,7 @@ import typer
 
 from crossings import output
 from crossings.options import FetchSourceOpt, JsonOpt
+from forecasting.contract import WeatherMode
 from forecasting.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -216,7 +217,7 @@ def _day(text: str, flag: str) -> date:
         raise ConfigError(f"{flag} '{text}' is not a date; use YYYY-MM-DD") from exc
 
 
-def issued_table(path: Path | None, weather_mode: str) -> pd.DataFrame | None:
+def issued_table(path: Path | None, weather_mode: WeatherMode) -> pd.DataFrame | None:
     """The archived forecasts `--issued-weather` names, checked against `--weather-mode`."""
     from forecasting.adapters import read_issued
 

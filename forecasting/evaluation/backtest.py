@@ -28,11 +28,14 @@ from joblib import Parallel, delayed
 
 from forecasting import schema
 from forecasting.contract import (
+    DEFAULT_HORIZON,
     DEFAULT_LEVELS_PCT,
     DEFAULT_WEATHER_DRAWS,
     TARGETS,
     WEATHER_MODES,
+    WeatherMode,
     check_horizon,
+    coverage_name,
 )
 from forecasting.errors import InputError
 from forecasting.evaluation import metrics
@@ -49,6 +52,9 @@ log = logging.getLogger(__name__)
 
 MIN_SAMPLES = 10  # sample paths per forecast, at least
 MIN_HISTORY_DAYS = 400  # days of arrivals before the first origin, at least
+# Weather modes whose forecast days read observed weather (hindsight, or the truth a simulated
+# issued forecast is drawn around), so the weather must reach the last forecast day.
+MODES_READING_WEATHER: frozenset[WeatherMode] = frozenset({"observed", "forecast"})
 # The per-model metrics of `crossings backtest --json` (the CLI contract).
 JSON_METRICS = (
     "crps",
@@ -56,9 +62,7 @@ JSON_METRICS = (
     "mae",
     "rmse",
     "mase",
-    "coverage_50",
-    "coverage_80",
-    "coverage_95",
+    *(coverage_name(lv) for lv in DEFAULT_LEVELS_PCT),
     "brier",
     "n_forecasts",
     "fit_seconds_median",
@@ -73,9 +77,9 @@ class BacktestConfig:
     start: pd.Timestamp
     end: pd.Timestamp
     step: int = 7
-    horizon: int = 7
+    horizon: int = DEFAULT_HORIZON
     target: str = schema.PEOPLE
-    weather_modes: Sequence[str] = ("observed",)
+    weather_modes: Sequence[WeatherMode] = ("observed",)
     n_samples: int = 1000
     seed: int = 0
     n_jobs: int = -1
@@ -84,7 +88,7 @@ class BacktestConfig:
     levels_pct: Sequence[float] = DEFAULT_LEVELS_PCT
     weather_draws: int = DEFAULT_WEATHER_DRAWS  # issued forecasts per origin, forecast mode
 
-    def draws(self, mode: str) -> int:
+    def draws(self, mode: WeatherMode) -> int:
         """How many weather draws `mode` gets per origin (only `forecast` is random per
         origin: the other modes have one)."""
         return self.weather_draws if mode == "forecast" else 1
@@ -212,7 +216,7 @@ def _check_data(
             f"history (arrivals start {first.date()})",
             hint="Start the backtest later",
         )
-    if {"observed", "forecast"} & set(cfg.weather_modes):
+    if MODES_READING_WEATHER & set(cfg.weather_modes):
         days = pd.DatetimeIndex(
             sorted({d for o in cfg.origins for d in pd.date_range(o, periods=cfg.horizon)})
         )

@@ -10,7 +10,9 @@ and the MLflow plots all report the same numbers:
   PIT is linear in the uniform draw and u ≥ F(0) whenever y > 0. It checks the count part
   alone; the overall PIT checks the whole forecast.
 - `reliability`: P(any crossing) in equal-width bins, each with its forecast count, mean
-  forecast and observed frequency (a reliability diagram).
+  forecast and observed frequency (a reliability diagram); the bins and their rule are
+  `forecasting.evaluation.reliability`'s, shared with the track record. Only bins holding
+  forecasts are listed.
 - `interval_table`: per level the planner band's coverage (`[0, q(L)]` where the lower
   quantile is zero), the plain equal-tailed interval's coverage and the band's expected
   content (what the forecast itself says the band holds, above L at the zero mass).
@@ -27,17 +29,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from forecasting.contract import DEFAULT_LEVELS_PCT
+from forecasting.contract import DEFAULT_LEVELS_PCT, hi_col, level_name
+from forecasting.evaluation.reliability import RELIABILITY_BINS, reliability_bins
 from forecasting.forecast import interval_probs
 
 TOTAL_LEVELS_PCT: tuple[float, ...] = (50.0, 80.0, 95.0, 99.0)
 PIT_BINS = 10
-RELIABILITY_BINS = 10
 GROUP = ("model", "weather_mode")
-
-
-def _name(level_pct: float) -> str:
-    return f"{float(level_pct):g}"
 
 
 def weekly_total_scores(
@@ -63,7 +61,7 @@ def weekly_total_scores(
     }
     for level in levels_pct:
         lo, hi = interval_probs(level)
-        out[f"total_covered_{_name(level)}"] = float(lo <= out["total_pit"] <= hi)
+        out[f"total_covered_{level_name(level)}"] = float(lo <= out["total_pit"] <= hi)
     return out
 
 
@@ -111,28 +109,14 @@ def pit_histograms(rows: pd.DataFrame, bins: int = PIT_BINS) -> list[dict[str, A
 def reliability(
     rows: pd.DataFrame, bins: int = RELIABILITY_BINS, min_count: int = 30
 ) -> list[dict[str, Any]]:
-    """Per model and weather mode: P(any) reliability bins (lower edge, count, mean forecast,
-    observed frequency) and the largest gap over bins holding at least `min_count`."""
+    """Per model and weather mode: the P(any) reliability bins holding forecasts (edges,
+    count, mean forecast and observed frequency to 4 decimals; `reliability_bins` without its
+    empty bins) and the largest gap over bins holding at least `min_count`."""
     out = []
-    edges = np.linspace(0.0, 1.0, bins + 1)
     for (model, mode), g in rows.groupby(list(GROUP), sort=True):
         p = g["p_any"].to_numpy(dtype=float)
-        hit = (g["actual"].to_numpy(dtype=float) > 0).astype(float)
-        idx = np.clip(np.digitize(p, edges[1:-1]), 0, bins - 1)
-        table = []
-        for b in range(bins):
-            sel = idx == b
-            if not sel.any():
-                continue
-            table.append(
-                {
-                    "lo": round(float(edges[b]), 3),
-                    "hi": round(float(edges[b + 1]), 3),
-                    "n": int(sel.sum()),
-                    "forecast": round(float(p[sel].mean()), 4),
-                    "observed": round(float(hit[sel].mean()), 4),
-                }
-            )
+        hit = g["actual"].to_numpy(dtype=float) > 0
+        table = [t for t in reliability_bins(p, hit, bins, digits=4) if t["n"] > 0]
         gaps = [abs(t["forecast"] - t["observed"]) for t in table if t["n"] >= min_count]
         out.append(
             {
@@ -155,7 +139,7 @@ def interval_table(
     for (model, mode), g in rows.groupby(list(GROUP), sort=True):
         crossing = g["actual"] > 0
         for level in levels_pct:
-            name = _name(level)
+            name = level_name(level)
             band, central = f"covered_{name}", f"central_covered_{name}"
             if band not in g:
                 continue
@@ -170,7 +154,7 @@ def interval_table(
                     "band_coverage_zero_days": _mean(g.loc[~crossing, band]),
                     "band_coverage_crossing_days": _mean(g.loc[crossing, band]),
                     "above_band_crossing_days": _mean(
-                        g.loc[crossing, "actual"] > g.loc[crossing, f"hi-{name}"]
+                        g.loc[crossing, "actual"] > g.loc[crossing, hi_col(level)]
                     ),
                 }
             )
@@ -192,9 +176,9 @@ def weekly_total_coverage(
     out = []
     for (model, mode), g in firsts.groupby(list(GROUP), sort=True):
         cov = {
-            _name(level): round(float(g[f"total_covered_{_name(level)}"].mean()), 4)
+            level_name(level): round(float(g[f"total_covered_{level_name(level)}"].mean()), 4)
             for level in levels_pct
-            if f"total_covered_{_name(level)}" in g
+            if f"total_covered_{level_name(level)}" in g
         }
         out.append(
             {

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import scoringrules as sr
 
-from forecasting.contract import DEFAULT_LEVELS_PCT
+from forecasting.contract import DEFAULT_LEVELS_PCT, level_name
 from forecasting.forecast import band, check_probs, interval_probs, sample_quantiles
 
 _BACKEND = "numpy"
@@ -33,11 +33,6 @@ def _as_forecasts(samples: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.nd
     if obs.shape != (s.shape[0],):
         raise ValueError(f"y must have shape ({s.shape[0]},) to match samples, got {obs.shape}")
     return s, obs
-
-
-def _level_name(level_pct: float) -> str:
-    """Column suffix for an interval level: 80 → '80', 97.5 → '97.5'."""
-    return f"{float(level_pct):g}"
 
 
 def crps(samples: np.ndarray, y: np.ndarray, *, fair: bool = False) -> np.ndarray:
@@ -234,7 +229,7 @@ def score_forecasts(
     }
     for level in levels_pct:
         lo, hi = interval_bounds(s, level)
-        name = _level_name(level)
+        name = level_name(level)
         data[f"covered_{name}"] = (lo <= obs) & (obs <= hi)
         data[f"width_{name}"] = hi - lo
         data[f"central_covered_{name}"] = central_interval_coverage(s, obs, level)

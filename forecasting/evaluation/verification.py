@@ -12,6 +12,9 @@ for what they use:
 - ``coverage``: the share of days whose actual fell in the stored L% band, per level.
 - ``mae``: the absolute error of the stored median.
 
+The reliability diagram of P(any) is `forecasting.evaluation.reliability.reliability_bins`,
+the backtest's own bins.
+
 The frame holds one row per (forecast, day): columns `actual`, `median`, `p_any`, `bands`
 ({"80": {"lo", "hi"}, ...}) and `quantiles` (a list per ARCHIVE_QUANTILE_PROBS, or None).
 """
@@ -19,13 +22,11 @@ The frame holds one row per (forecast, day): columns `actual`, `median`, `p_any`
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Final
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import scoringrules as sr
-
-RELIABILITY_BINS: Final = 10
 
 
 def quantile_crps(quantiles: np.ndarray, probs: Sequence[float], y: np.ndarray) -> np.ndarray:
@@ -75,26 +76,4 @@ def score(frame: pd.DataFrame, probs: Sequence[float], levels: Sequence[str]) ->
     }
 
 
-def reliability(p_any: np.ndarray, happened: np.ndarray, bins: int = RELIABILITY_BINS) -> list:
-    """The reliability diagram of P(any): per bin of forecast probability [k/bins, (k+1)/bins)
-    (the last bin includes 1), the days in it, their mean forecast and the observed share of
-    crossing days (None for an empty bin)."""
-    p = np.asarray(p_any, dtype=float)
-    hit = np.asarray(happened, dtype=bool)
-    which = np.minimum((p * bins).astype(int), bins - 1)
-    out = []
-    for k in range(bins):
-        sel = which == k
-        out.append(
-            {
-                "lo": round(k / bins, 6),
-                "hi": round((k + 1) / bins, 6),
-                "n": int(sel.sum()),
-                "forecast": _mean(p[sel]),
-                "observed": _mean(hit[sel].astype(float)),
-            }
-        )
-    return out
-
-
-__all__ = ["RELIABILITY_BINS", "quantile_crps", "reliability", "score"]
+__all__ = ["quantile_crps", "score"]

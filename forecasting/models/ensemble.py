@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from forecasting import features, schema
+from forecasting.contract import DEFAULT_HORIZON
 from forecasting.models.base import Model
 from forecasting.models.recalibration import (
     PAnyCalibration,
@@ -68,7 +69,7 @@ class StackedEnsemble(Model):
         members: tuple[str, ...] = DEFAULT_MEMBERS,
         member_params: dict[str, dict[str, Any]] | None = None,
         inner_origins: int = 12,
-        horizon: int = 7,
+        horizon: int = DEFAULT_HORIZON,
         inner_samples: int = 200,
         weight_step: float = 0.05,
         seed: int = 0,

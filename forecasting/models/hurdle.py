@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from forecasting import features, schema
+from forecasting.contract import DEFAULT_HORIZON, MIN_HORIZON
 from forecasting.draws import drawn
 from forecasting.errors import ConfigError
 from forecasting.models._train_weather import decay_weights, weather_as_served
@@ -38,11 +39,12 @@ log = logging.getLogger(__name__)
 
 COUNT_FAMILIES = ("lognormal", "negbin")
 # Train as served (benchmarks/CALIBRATION.md): fit on the training weather seen through the
-# forecast error model at these lead days, one copy each. () fits on the observed weather.
-TRAIN_LEADS: tuple[int, ...] = (1, 2, 3, 4, 5, 6, 7)
+# forecast error model at these lead days (those of the default horizon), one copy each.
+# () fits on the observed weather.
+TRAIN_LEADS: tuple[int, ...] = tuple(range(MIN_HORIZON, DEFAULT_HORIZON + 1))
 # The seed of the inner forecasts that fit the P(any) recalibration (a refit is reproducible).
 RECAL_SEED = 20_260_509
-RECAL_HORIZON = 7
+RECAL_HORIZON = DEFAULT_HORIZON
 
 
 def _design(doy: np.ndarray, weather: np.ndarray, state: np.ndarray, harmonics: int) -> np.ndarray:

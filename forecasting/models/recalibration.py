@@ -36,7 +36,7 @@ import pandas as pd
 from forecasting import features, schema
 from forecasting.models.base import Model
 from forecasting.weather.error_model import ForecastErrorModel
-from forecasting.weather.paths import FutureWeather
+from forecasting.weather.paths import FutureWeather, every_day
 
 log = logging.getLogger(__name__)
 
@@ -113,7 +113,7 @@ def simulated_issued_weather(
     err = ForecastErrorModel()
     issued = err.issue(truth.to_numpy(dtype=float), cols, rng)
     paths = err.spread(issued, cols, n, rng)
-    return FutureWeather(days, paths, cols, ("simulated",) * len(days))
+    return FutureWeather(days, paths, cols, every_day("simulated", len(days)))
 
 
 def inner_pairs(

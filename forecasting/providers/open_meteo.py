@@ -9,20 +9,12 @@ into the canonical issued-forecast table.
 from __future__ import annotations
 
 import logging
-import time
 from datetime import date
 from types import TracebackType
 from typing import Final
 
 import httpx
 import pandas as pd
-from tenacity import (
-    RetryCallState,
-    Retrying,
-    retry_if_exception_type,
-    stop_after_attempt,
-    wait_exponential,
-)
 
 from forecasting.adapters.open_meteo import (
     FIELDS,
@@ -32,6 +24,7 @@ from forecasting.adapters.open_meteo import (
 )
 from forecasting.adapters.open_meteo_runs import SOURCE_PREVIOUS_RUNS, parse_previous_runs
 from forecasting.errors import ConfigError, InputError
+from forecasting.providers.http import BoundedGet, RetryableStatus
 
 logger = logging.getLogger(__name__)
 
@@ -67,27 +60,6 @@ class WeatherProviderError(RuntimeError):
 
 class ResponseTooLarge(WeatherProviderError):
     """The provider's answer is larger than the client's cap (not retried)."""
-
-
-class _DeadlineExceeded(httpx.TimeoutException):
-    """The whole answer did not arrive within the attempt's total deadline."""
-
-
-class _RetryableStatus(Exception):
-    """A 5xx or 429 answer; raised inside the retry loop so tenacity retries it."""
-
-    def __init__(self, response: httpx.Response) -> None:
-        super().__init__(f"HTTP {response.status_code}")
-        self.response = response
-
-
-# Transport failures worth another attempt (timeouts, refused/reset connections, bad framing).
-_RETRY_ON: Final = (
-    httpx.TimeoutException,
-    httpx.NetworkError,
-    httpx.RemoteProtocolError,
-    _RetryableStatus,
-)
 
 
 class OpenMeteoClient:
@@ -133,6 +105,16 @@ class OpenMeteoClient:
         self.max_backoff = max_backoff
         self._owns_client = client is None
         self._client = client if client is not None else httpx.Client(timeout=self.timeout)
+        self._bounded = BoundedGet(
+            self._client,
+            timeout,
+            retries,
+            backoff,
+            max_backoff,
+            max_bytes,
+            too_large=ResponseTooLarge,
+            label="Open-Meteo",
+        )
 
     def forecast(self, lat: float, lon: float, days: int = 7, past_days: int = 0) -> pd.DataFrame:
         """Daily weather forecast for the next `days` days (1-16), starting today, after the
@@ -230,24 +212,10 @@ class OpenMeteoClient:
     def _get(self, url: str, params: dict[str, str]) -> httpx.Response:
         """GET with bounded retries; returns a 2xx response or raises WeatherProviderError."""
 
-        def attempt() -> httpx.Response:
-            logger.debug("GET %s %s", url, params)
-            response = self._bounded_get(url, params)
-            if response.status_code == 429 or response.status_code >= 500:
-                raise _RetryableStatus(response)
-            return response
-
-        retrying = Retrying(
-            stop=stop_after_attempt(self.retries),
-            wait=wait_exponential(multiplier=self.backoff, max=self.max_backoff),
-            retry=retry_if_exception_type(_RETRY_ON),
-            before_sleep=self._log_retry,
-            reraise=True,
-        )
-        tries = f"after {self.retries} attempt{'s' if self.retries > 1 else ''}"
+        tries = self._bounded.tries
         try:
-            response = retrying(attempt)
-        except _RetryableStatus as exc:
+            response = self._bounded(url, params)
+        except RetryableStatus as exc:
             raise WeatherProviderError(f"{url} failed {tries}: {_describe(exc.response)}") from exc
         except httpx.TimeoutException as exc:
             raise WeatherProviderError(
@@ -258,43 +226,6 @@ class OpenMeteoClient:
         if response.is_success:
             return response
         raise WeatherProviderError(f"{url} rejected the request: {_describe(response)}")
-
-    def _bounded_get(self, url: str, params: dict[str, str]) -> httpx.Response:
-        """One GET whose connection and whole body take at most `deadline` seconds and whose
-        body is at most `max_bytes`; the body is read as a stream, never whole beyond that."""
-        deadline = time.monotonic() + self.deadline
-        with self._client.stream("GET", url, params=params, timeout=self.timeout) as streamed:
-            announced = streamed.headers.get("content-length", "")
-            if announced.isdigit() and int(announced) > self.max_bytes:
-                raise ResponseTooLarge(
-                    f"{url} announced {int(announced)} bytes, over the {self.max_bytes} cap"
-                )
-            body = bytearray()
-            for chunk in streamed.iter_bytes():
-                body += chunk
-                if len(body) > self.max_bytes:
-                    raise ResponseTooLarge(f"{url} sent more than {self.max_bytes} bytes")
-                if time.monotonic() > deadline:
-                    raise _DeadlineExceeded(f"whole answer not received within {self.deadline}s")
-            if time.monotonic() > deadline:
-                raise _DeadlineExceeded(f"whole answer not received within {self.deadline}s")
-        return httpx.Response(
-            streamed.status_code,
-            headers=streamed.headers,
-            content=bytes(body),
-            request=streamed.request,
-        )
-
-    def _log_retry(self, state: RetryCallState) -> None:
-        exc = state.outcome.exception() if state.outcome else None
-        wait = state.next_action.sleep if state.next_action else 0.0
-        logger.warning(
-            "Open-Meteo attempt %d/%d failed (%s); retrying in %.2fs",
-            state.attempt_number,
-            self.retries,
-            exc,
-            wait,
-        )
 
 
 def _describe(response: httpx.Response) -> str:

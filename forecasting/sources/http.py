@@ -1,25 +1,19 @@
-"""Downloads for the published sources: short timeouts, bounded retries (tenacity), a size cap
-and errors that name the URL, in the style of `forecasting.providers.open_meteo`."""
+"""Downloads for the published sources: short timeouts, bounded retries, a size cap and
+errors that name the URL (the GET itself is `forecasting.providers.http.BoundedGet`, shared
+with the Open-Meteo client)."""
 
 from __future__ import annotations
 
 import json
 import logging
-import time
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Final
 
 import httpx
-from tenacity import (
-    RetryCallState,
-    Retrying,
-    retry_if_exception_type,
-    stop_after_attempt,
-    wait_exponential,
-)
 
 from forecasting.errors import ConfigError, InputError
+from forecasting.providers.http import BoundedGet, RetryableStatus
 
 logger = logging.getLogger(__name__)
 
@@ -48,26 +42,6 @@ class Answer:
         return 200 <= self.status_code < 300
 
 
-class _DeadlineExceeded(httpx.TimeoutException):
-    """The whole answer did not arrive within the attempt's deadline."""
-
-
-class _RetryableStatus(Exception):
-    """A 5xx or 429 answer, raised inside the retry loop so tenacity retries it."""
-
-    def __init__(self, answer: Answer) -> None:
-        super().__init__(f"HTTP {answer.status_code}")
-        self.answer = answer
-
-
-_RETRY_ON: Final = (
-    httpx.TimeoutException,
-    httpx.NetworkError,
-    httpx.RemoteProtocolError,
-    _RetryableStatus,
-)
-
-
 class Downloader:
     """GET with a total deadline of `timeout` seconds per attempt (connection and whole body),
     at most `retries` attempts (timeouts, network errors, 5xx and 429 are retried with
@@ -92,14 +66,26 @@ class Downloader:
         self.timeout = httpx.Timeout(timeout)
         self.deadline = timeout
         self.retries = retries
-        self.backoff = backoff
-        self.max_backoff = max_backoff
         self.max_bytes = max_bytes
-        self.requests = 0
         self._owns_client = client is None
         self._client = client or httpx.Client(
             timeout=self.timeout, follow_redirects=True, headers={"User-Agent": USER_AGENT}
         )
+        self._get = BoundedGet(
+            self._client,
+            timeout,
+            retries,
+            backoff,
+            max_backoff,
+            max_bytes,
+            too_large=SourceUnavailable,
+            label="download",
+        )
+
+    @property
+    def requests(self) -> int:
+        """The attempts made so far."""
+        return self._get.requests
 
     def json(self, url: str) -> Any:
         """The JSON body of a GET; InputError when the body is not JSON."""
@@ -112,32 +98,24 @@ class Downloader:
     def get(self, url: str) -> Answer:
         """GET with bounded retries; a 2xx answer or SourceUnavailable."""
 
-        def attempt() -> Answer:
-            logger.debug("GET %s", url)
-            self.requests += 1
-            answer = self._bounded_get(url)
-            if answer.status_code == 429 or answer.status_code >= 500:
-                raise _RetryableStatus(answer)
-            return answer
-
-        retrying = Retrying(
-            stop=stop_after_attempt(self.retries),
-            wait=wait_exponential(multiplier=self.backoff, max=self.max_backoff),
-            retry=retry_if_exception_type(_RETRY_ON),
-            before_sleep=self._log_retry,
-            reraise=True,
-        )
-        tries = f"after {self.retries} attempt{'s' if self.retries > 1 else ''}"
+        tries = self._get.tries
         try:
-            answer = retrying(attempt)
-        except _RetryableStatus as exc:
-            raise SourceUnavailable(f"{url} failed {tries}: HTTP {exc.answer.status_code}") from exc
+            response = self._get(url)
+        except RetryableStatus as exc:
+            code = exc.response.status_code
+            raise SourceUnavailable(f"{url} failed {tries}: HTTP {code}") from exc
         except httpx.TimeoutException as exc:
             raise SourceUnavailable(
                 f"{url} did not answer within {self.deadline:g}s {tries} ({exc})"
             ) from exc
         except httpx.HTTPError as exc:
             raise SourceUnavailable(f"{url} is unreachable {tries}: {exc!r}") from exc
+        answer = Answer(
+            str(response.url),
+            response.status_code,
+            {k.lower(): v for k, v in response.headers.items()},
+            response.content,
+        )
         if answer.is_success:
             return answer
         raise SourceUnavailable(f"{url} answered HTTP {answer.status_code}; nothing was fetched")
@@ -157,39 +135,6 @@ class Downloader:
         tb: TracebackType | None,
     ) -> None:
         self.close()
-
-    def _bounded_get(self, url: str) -> Answer:
-        """One GET whose connection and whole body take at most `deadline` seconds and whose
-        body is at most `max_bytes`, read as a stream."""
-        deadline = time.monotonic() + self.deadline
-        with self._client.stream("GET", url, timeout=self.timeout) as streamed:
-            announced = streamed.headers.get("content-length", "")
-            if announced.isdigit() and int(announced) > self.max_bytes:
-                raise SourceUnavailable(
-                    f"{url} announced {int(announced)} bytes, over the {self.max_bytes} cap"
-                )
-            body = bytearray()
-            for chunk in streamed.iter_bytes():
-                body += chunk
-                if len(body) > self.max_bytes:
-                    raise SourceUnavailable(f"{url} sent more than {self.max_bytes} bytes")
-                if time.monotonic() > deadline:
-                    raise _DeadlineExceeded(f"whole answer not received within {self.deadline}s")
-            if time.monotonic() > deadline:
-                raise _DeadlineExceeded(f"whole answer not received within {self.deadline}s")
-            headers = {k.lower(): v for k, v in streamed.headers.items()}
-            return Answer(str(streamed.url), streamed.status_code, headers, bytes(body))
-
-    def _log_retry(self, state: RetryCallState) -> None:
-        exc = state.outcome.exception() if state.outcome else None
-        wait = state.next_action.sleep if state.next_action else 0.0
-        logger.warning(
-            "download attempt %d/%d failed (%s); retrying in %.2fs",
-            state.attempt_number,
-            self.retries,
-            exc,
-            wait,
-        )
 
 
 __all__ = ["MAX_BYTES", "Answer", "Downloader", "SourceUnavailable"]

@@ -31,9 +31,11 @@ from mlflow.pyfunc.model import PythonModel
 import forecasting
 from forecasting import schema
 from forecasting.contract import (
+    DEFAULT_HORIZON,
     DEFAULT_LEVELS_PCT,
     MAX_HORIZON,
     WEATHER_UNCERTAINTIES,
+    WeatherUncertainty,
     band_cols,
 )
 from forecasting.errors import InputError
@@ -53,7 +55,7 @@ MIN_N_SAMPLES, MAX_N_SAMPLES = 10, 100_000
 # How the caller's weather is taken: as a forecast issued on the first date, spread by lead
 # with the weather error model ("forecast"), or exactly ("none"); as the API's POST.
 WEATHER_UNCERTAINTY = WEATHER_UNCERTAINTIES
-DEFAULT_WEATHER_UNCERTAINTY = "forecast"
+DEFAULT_WEATHER_UNCERTAINTY: WeatherUncertainty = "forecast"
 
 PROJECT_DIST = "channel-crossings"
 # The libraries a fitted forecaster's state depends on: pinned in the model's requirements
@@ -306,9 +308,9 @@ def summarise(fc: Forecast) -> pd.DataFrame:
 
 def input_example(model: CrossingsModel, weather: pd.DataFrame | None) -> pd.DataFrame:
     """An input frame for the days right after training: one row per day of `weather`
-    (canonical columns, one row per day; 7 days if None), holding ``date`` and the weather
-    columns the model needs. Weather-aware models need `weather`."""
-    days = len(weather) if weather is not None else 7
+    (canonical columns, one row per day; DEFAULT_HORIZON days if None), holding ``date`` and
+    the weather columns the model needs. Weather-aware models need `weather`."""
+    days = len(weather) if weather is not None else DEFAULT_HORIZON
     dates = pd.date_range(model.first_forecast_day, periods=days, freq="D")
     frame = pd.DataFrame({schema.DATE: dates})
     if model.weather_variables:

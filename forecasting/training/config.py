@@ -37,11 +37,19 @@ from pydantic import (
 )
 
 from forecasting import contract, schema
-from forecasting.contract import DEFAULT_HORIZON, MAX_HORIZON, MIN_HORIZON, Target, WeatherMode
+from forecasting.contract import (
+    DEFAULT_HORIZON,
+    DEFAULT_WEATHER_MODE,
+    MAX_HORIZON,
+    MIN_HORIZON,
+    Target,
+    WeatherMode,
+)
 from forecasting.errors import ConfigError
 from forecasting.evaluation.backtest import (
     MIN_HISTORY_DAYS,
     MIN_SAMPLES,
+    MODES_READING_WEATHER,
     BacktestConfig,
     missing_actuals,
     short_history,
@@ -70,7 +78,7 @@ class BacktestSpec(_Strict):
     n_origins: Annotated[int, Field(ge=1)] | None = None
     step: Annotated[int, Field(ge=1)] = 7
     horizon: Horizon = DEFAULT_HORIZON
-    weather_modes: Annotated[list[WeatherMode], Field(min_length=1)] = ["forecast"]
+    weather_modes: Annotated[list[WeatherMode], Field(min_length=1)] = [DEFAULT_WEATHER_MODE]
     # Issued forecasts simulated per origin in `forecast` mode, all scored.
     weather_draws: int = contract.DEFAULT_WEATHER_DRAWS
     n_samples: Samples = 500
@@ -102,7 +110,7 @@ class GateSpec(_Strict):
     """How the winner is chosen and when it may replace the champion."""
 
     metric: GateMetric = "crps"
-    weather_mode: WeatherMode = "forecast"
+    weather_mode: WeatherMode = DEFAULT_WEATHER_MODE
     min_improvement: Annotated[float, Field(ge=0.0, lt=1.0)] = 0.005
     # The paired test's level: promote only when the gain over origins is this significant.
     significance: Annotated[float, Field(gt=0.0, le=1.0)] = 0.05
@@ -322,7 +330,7 @@ def _check_weather(
     where, bt = _where(cfg.path), cfg.backtest
     w_first = pd.Timestamp(weather[schema.DATE].iloc[0])
     w_last = pd.Timestamp(weather[schema.DATE].iloc[-1])
-    needs_future = {"observed", "forecast"} & set(bt.weather_modes)
+    needs_future = MODES_READING_WEATHER & set(bt.weather_modes)
     if needs_future and w_last < end + pd.Timedelta(days=bt.horizon - 1):
         raise ConfigError(
             f"{where}backtest.weather_modes: modes {sorted(needs_future)} need observed weather "

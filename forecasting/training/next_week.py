@@ -13,12 +13,13 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+from typing import Final
 
 import numpy as np
 import pandas as pd
 
 from forecasting import schema
-from forecasting.contract import NO_WEATHER
+from forecasting.contract import NO_WEATHER, WeatherSource
 from forecasting.issuing import IssuedForecast, IssueSpec, issue_forecast
 from forecasting.models import Model
 from forecasting.tracking.pyfunc import summarise
@@ -27,8 +28,8 @@ from forecasting.training.provenance import TrainingData
 from forecasting.weather.history import WeatherHistory
 
 # The weather source of days whose forecast was simulated from the observed weather.
-SIMULATED = "simulated"
-_SOURCE_WORDS = {NO_WEATHER: "not used"}  # a weather-blind model's days
+SIMULATED: Final[WeatherSource] = "simulated"
+_SOURCE_WORDS: dict[WeatherSource, str] = {NO_WEATHER: "not used"}  # a weather-blind model's days
 
 
 @dataclass(frozen=True, eq=False)

@@ -18,6 +18,8 @@ import pandas as pd
 import statsmodels.api as sm
 from scipy import stats
 
+from forecasting.contract import WeatherMode
+
 MIN_ORIGINS = 3
 
 
@@ -34,7 +36,7 @@ class PairedTest:
 
 
 def origin_scores(
-    rows: pd.DataFrame, model: str, weather_mode: str, metric: str = "crps"
+    rows: pd.DataFrame, model: str, weather_mode: WeatherMode, metric: str = "crps"
 ) -> pd.Series:
     """A model's per-origin score in one weather mode: the mean of `metric` over the lead days
     and weather draws of each origin (indexed by origin, sorted)."""

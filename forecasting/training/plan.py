@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from forecasting.contract import WeatherMode
 from forecasting.evaluation.backtest import BacktestConfig
 from forecasting.training.config import ExperimentConfig
 from forecasting.training.provenance import Provenance, TrainingData
@@ -21,7 +22,7 @@ class GatePolicy:
     """How winners are scored and when one may replace the champion."""
 
     metric: str
-    weather_mode: str
+    weather_mode: WeatherMode
     min_improvement: float
     significance: float = 0.05  # the paired test's level (`forecasting.training.paired`)
 

@@ -16,7 +16,14 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from forecasting.contract import DEFAULT_LEVELS_PCT, hi_col, level_name, lo_col
+from forecasting.contract import (
+    DEFAULT_LEVELS_PCT,
+    WeatherMode,
+    WeatherSource,
+    hi_col,
+    level_name,
+    lo_col,
+)
 from forecasting.forecast import Forecast
 
 LEVELS_PCT = tuple(sorted(DEFAULT_LEVELS_PCT, reverse=True))  # widest first: narrower on top
@@ -33,7 +40,7 @@ def _format_dates(ax: object) -> None:
 
 def backtest_fan_chart(
     rows: pd.DataFrame,
-    weather_mode: str,
+    weather_mode: WeatherMode,
     n_origins: int = 6,
     title: str = "",
     levels_pct: Sequence[float] = LEVELS_PCT,
@@ -90,7 +97,7 @@ def backtest_fan_chart(
     return fig
 
 
-def _label_sources(ax: Any, dates: pd.DatetimeIndex, sources: Sequence[str]) -> None:
+def _label_sources(ax: Any, dates: pd.DatetimeIndex, sources: Sequence[WeatherSource]) -> None:
     """Write each day's weather source upright at the foot of its day."""
     for d, src in zip(dates, sources, strict=False):
         ax.annotate(
@@ -112,7 +119,7 @@ def next_week_fan_chart(
     title: str = "",
     levels_pct: Sequence[float] = LEVELS_PCT,
     history_days: int = 28,
-    sources: Sequence[str] | None = None,
+    sources: Sequence[WeatherSource] | None = None,
 ) -> Figure:
     """The forecast's fan after the last `history_days` observed days.
 

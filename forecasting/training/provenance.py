@@ -19,6 +19,7 @@ from typing import Any
 import pandas as pd
 
 from forecasting import schema
+from forecasting.contract import WeatherMode
 from forecasting.evaluation.backtest import BacktestConfig
 from forecasting.ingest import MANIFEST_FILE, load_processed, sha256_file
 from forecasting.models import create
@@ -148,12 +149,12 @@ class Provenance:
     backtest_end: str
     backtest_step: int
     backtest_horizon: int
-    backtest_weather_modes: tuple[str, ...]
+    backtest_weather_modes: tuple[WeatherMode, ...]
     backtest_weather_draws: int
     backtest_n_samples: int
     backtest_seed: int
     gate_metric: str
-    gate_weather_mode: str
+    gate_weather_mode: WeatherMode
     # The weather point where the manifest records it explicitly (else parsed from location).
     weather_lat: float | None = None
     weather_lon: float | None = None
@@ -168,7 +169,7 @@ class Provenance:
         config_sha256: str,
         commit: str,
         gate_metric: str,
-        gate_weather_mode: str,
+        gate_weather_mode: WeatherMode,
     ) -> Provenance:
         """The record of a job on `data` over `window` (any target's backtest: they all
         share the window)."""

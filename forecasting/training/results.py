@@ -6,6 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from forecasting.contract import DEFAULT_WEATHER_MODE, WeatherMode
+
 # progress(stage, done, total): the CLI draws it as a progress bar.
 ProgressFn = Callable[[str, int, int], None]
 
@@ -67,7 +69,7 @@ class TrainResult:
     config_sha256: str
     data_vintage: str | None
     gate_metric: str = "crps"
-    gate_weather_mode: str = "forecast"
+    gate_weather_mode: WeatherMode = DEFAULT_WEATHER_MODE
     targets: dict[str, TargetResult] = field(default_factory=dict)
     window: dict[str, Any] | None = None  # the backtest window and why (`training.window`)
     weather_lag: dict[str, Any] | None = None  # how far the weather trails the arrivals

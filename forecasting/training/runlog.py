@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from forecasting import schema, tracking
+from forecasting.contract import DEFAULT_LEVELS_PCT, coverage_name, level_name
 from forecasting.evaluation import metrics
 from forecasting.evaluation.backtest import BacktestResult
 from forecasting.ingest import ARRIVALS_FILE, WEATHER_FILE
@@ -47,15 +48,9 @@ SUMMARY_KEYS = (
     "rmse",
     "mase",
     "brier",
-    "coverage_50",
-    "coverage_80",
-    "coverage_95",
-    "central_coverage_50",
-    "central_coverage_80",
-    "central_coverage_95",
-    "width_50",
-    "width_80",
-    "width_95",
+    *(coverage_name(lv) for lv in DEFAULT_LEVELS_PCT),
+    *(f"central_{coverage_name(lv)}" for lv in DEFAULT_LEVELS_PCT),
+    *(f"width_{level_name(lv)}" for lv in DEFAULT_LEVELS_PCT),
     "n_forecasts",
 )
 HISTORY_TAIL_DAYS = 56

@@ -25,6 +25,7 @@ import json
 import math
 from typing import Any
 
+from forecasting.contract import WeatherMode
 from forecasting.training.results import TargetResult
 from forecasting.training.retrain import RetrainResult
 
@@ -35,7 +36,7 @@ def _num(value: float | None) -> float | None:
     return round(float(value), 6)
 
 
-def _target(tr: TargetResult, metric: str, mode: str) -> dict[str, Any]:
+def _target(tr: TargetResult, metric: str, mode: WeatherMode) -> dict[str, Any]:
     run = tr.run_for(tr.winner)
     out: dict[str, Any] = {
         "winner": tr.winner,

@@ -68,7 +68,7 @@ def read_previous(data_dir: str | Path) -> pd.DataFrame | None:
 
 def compare(previous: pd.DataFrame | None, new: pd.DataFrame) -> VintageDiff:
     """Compare two arrivals tables (columns date and the targets)."""
-    targets = [t for t in TARGETS if t in new.columns]
+    targets: list[str] = [t for t in TARGETS if t in new.columns]
     new_end = str(pd.Timestamp(new[schema.DATE].iloc[-1]).date())
     if previous is None or previous.empty:
         empty = pd.DataFrame(columns=[schema.DATE])

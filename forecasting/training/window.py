@@ -11,17 +11,16 @@ How far the weather trails the arrivals is `forecasting.weather.lag`.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
 
 from forecasting import schema
-from forecasting.evaluation.backtest import latest_origin
+from forecasting.contract import WeatherMode
+from forecasting.evaluation.backtest import MODES_READING_WEATHER, latest_origin
 from forecasting.weather.lag import WeatherLag, weather_lag
-
-# Weather modes whose forecast days read observed weather.
-MODES_READING_WEATHER = frozenset({"observed", "forecast"})
 
 
 @dataclass(frozen=True)
@@ -72,7 +71,10 @@ class Window:
 
 
 def latest_supported_origin(
-    arrivals: pd.DataFrame, weather: pd.DataFrame | None, horizon: int, modes: list[str]
+    arrivals: pd.DataFrame,
+    weather: pd.DataFrame | None,
+    horizon: int,
+    modes: Sequence[WeatherMode],
 ) -> tuple[pd.Timestamp, str]:
     """The last origin whose `horizon` days have arrivals and, for modes that read it,
     observed weather; with what limits it ("arrivals" or "weather")."""
@@ -94,7 +96,7 @@ def resolve_window(
     n_origins: int | None,
     step: int,
     horizon: int,
-    modes: list[str],
+    modes: Sequence[WeatherMode],
 ) -> Window:
     """The window of a config's backtest spec: `end` is "latest" (what the data supports)
     or a date the config insists on (checked elsewhere, an error if unsupported)."""

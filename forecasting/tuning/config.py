@@ -15,17 +15,18 @@ from __future__ import annotations
 
 import copy
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Final, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from forecasting.contract import Target
+from forecasting.contract import DEFAULT_WEATHER_MODE, Target, WeatherMode
 from forecasting.errors import ConfigError
 from forecasting.training.config import ExperimentConfig, parse_config
 from forecasting.training.hyperparams import check_models
 
-HONEST_MODE = "forecast"  # what a deployment has: the objective is scored in it
+# What a deployment has: the objective is scored in it.
+HONEST_MODE: Final[WeatherMode] = DEFAULT_WEATHER_MODE
 Name = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")]
 Scalar = str | int | float | bool
 

@@ -28,11 +28,12 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from forecasting.contract import DEFAULT_WEATHER_MODE, WeatherMode, WeatherSource
 from forecasting.errors import InputError
 from forecasting.weather.climatology import draw_analogues
 from forecasting.weather.error_model import ForecastErrorModel
 from forecasting.weather.history import DayRows, WeatherHistory
-from forecasting.weather.paths import FutureWeather
+from forecasting.weather.paths import FutureWeather, every_day
 
 
 class WeatherUnavailable(RuntimeError):
@@ -56,7 +57,7 @@ class WeatherStreams:
 
     seed: int
     issue_date: pd.Timestamp
-    mode: str = "forecast"
+    mode: WeatherMode = DEFAULT_WEATHER_MODE
     draw: int = 0
 
     def _names(self, *names: str) -> tuple[str, ...]:
@@ -102,7 +103,9 @@ def build_future_weather(
     needing `variables`, with each day's source. See the module doc for the rules."""
     inputs = inputs or WeatherInputs()
     if not variables:
-        return FutureWeather(dates, np.zeros((1, len(dates), 0)), (), ("observed",) * len(dates))
+        return FutureWeather(
+            dates, np.zeros((1, len(dates), 0)), (), every_day("observed", len(dates))
+        )
     t = pd.Timestamp(streams.issue_date)
     sources, fixed, centre = _plan_days(variables, dates, t, streams, history, inputs)
     spread = [i for i, s in enumerate(sources) if i in centre]
@@ -133,12 +136,12 @@ def _plan_days(
     streams: WeatherStreams,
     history: WeatherHistory,
     inputs: WeatherInputs,
-) -> tuple[list[str], dict[int, np.ndarray], dict[int, np.ndarray]]:
+) -> tuple[list[WeatherSource], dict[int, np.ndarray], dict[int, np.ndarray]]:
     """Each day's source, the values of days taken as they are, and the centres of the days
     spread around a forecast (all by position in `dates`)."""
     mode = streams.mode
     observed = history.observed_days(variables)
-    sources: list[str] = []
+    sources: list[WeatherSource] = []
     fixed: dict[int, np.ndarray] = {}
     centre: dict[int, np.ndarray] = {}
     truth_days = [i for i, d in enumerate(dates) if d >= t and d in observed.at]
@@ -177,7 +180,7 @@ def _plan_days(
 
 def _observed_or_climatology(
     i: int, ts: pd.Timestamp, observed: DayRows, fixed: dict[int, np.ndarray]
-) -> str:
+) -> WeatherSource:
     row = observed.get(ts)
     if row is not None:
         fixed[i] = row
@@ -185,7 +188,9 @@ def _observed_or_climatology(
     return "climatology"
 
 
-def _hindsight(i: int, ts: pd.Timestamp, observed: DayRows, fixed: dict[int, np.ndarray]) -> str:
+def _hindsight(
+    i: int, ts: pd.Timestamp, observed: DayRows, fixed: dict[int, np.ndarray]
+) -> WeatherSource:
     row = observed.get(ts)
     if row is None:
         last = observed.last.date() if observed.last is not None else "nowhere"
@@ -207,7 +212,7 @@ def _simulated(
     observed: DayRows,
     streams: WeatherStreams,
     inputs: WeatherInputs,
-    mode: str,
+    mode: WeatherMode,
 ) -> dict[int, np.ndarray]:
     """One issued forecast simulated from the observed weather of the days from T on (the
     longest run of them from T), shared by every path: by position in `dates`."""

@@ -9,7 +9,13 @@ import numpy as np
 import pandas as pd
 
 from forecasting import schema
+from forecasting.contract import WeatherSource
 from forecasting.errors import InputError
+
+
+def every_day(source: WeatherSource, n_days: int) -> tuple[WeatherSource, ...]:
+    """One weather source for each of `n_days` days."""
+    return (source,) * n_days
 
 
 @dataclass(frozen=True, eq=False)
@@ -21,7 +27,7 @@ class FutureWeather:
     dates: pd.DatetimeIndex
     values: np.ndarray
     columns: tuple[str, ...]
-    sources: tuple[str, ...] = field(default=())
+    sources: tuple[WeatherSource, ...] = field(default=())
 
     def __post_init__(self) -> None:
         """Check shapes; default every day's source to 'observed'."""
@@ -34,14 +40,14 @@ class FutureWeather:
         object.__setattr__(self, "values", v)
         object.__setattr__(self, "dates", pd.DatetimeIndex(self.dates))
         if not self.sources:
-            object.__setattr__(self, "sources", ("observed",) * len(self.dates))
+            object.__setattr__(self, "sources", every_day("observed", len(self.dates)))
 
     @classmethod
-    def from_frame(cls, frame: pd.DataFrame, source: str = "observed") -> FutureWeather:
+    def from_frame(cls, frame: pd.DataFrame, source: WeatherSource = "observed") -> FutureWeather:
         """A single weather path from a canonical weather frame (one row per day)."""
         cols = tuple(c for c in schema.WEATHER_COLUMNS if c in frame.columns)
         vals = frame.loc[:, list(cols)].to_numpy(dtype=float)[None, :, :]
-        return cls(pd.DatetimeIndex(frame[schema.DATE]), vals, cols, (source,) * len(frame))
+        return cls(pd.DatetimeIndex(frame[schema.DATE]), vals, cols, every_day(source, len(frame)))
 
     @property
     def n_paths(self) -> int:

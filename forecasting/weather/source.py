@@ -6,20 +6,21 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, Literal
 
 # Provider families: a model trained on one family's weather may be served with the live
 # forecast of the same family at the same point.
-KNMI: Final = "knmi"
-OPEN_METEO: Final = "open-meteo"
-UNKNOWN: Final = "unknown"
+ProviderFamily = Literal["knmi", "open-meteo", "unknown"]
+KNMI: Final[ProviderFamily] = "knmi"
+OPEN_METEO: Final[ProviderFamily] = "open-meteo"
+UNKNOWN: Final[ProviderFamily] = "unknown"
 # Two points closer than this (degrees) are the same place (grid cells are ~0.1° apart).
 SAME_PLACE_DEG: Final = 0.06
 
 _LOCATION = re.compile(r"^\s*([\d.]+)\s*([NS])\s+([\d.]+)\s*([EW])\s*$")
 
 
-def provider_family(source: str | None) -> str:
+def provider_family(source: str | None) -> ProviderFamily:
     """The provider family of a source label (``KNMI etmgeg station 340 …`` → ``knmi``,
     ``open-meteo-archive`` → ``open-meteo``)."""
     text = (source or "").strip().lower()
@@ -55,7 +56,7 @@ class WeatherSource:
     lon: float | None = None
 
     @property
-    def provider(self) -> str:
+    def provider(self) -> ProviderFamily:
         """The provider family (knmi, open-meteo or unknown)."""
         return provider_family(self.source)
 
@@ -87,10 +88,10 @@ class WeatherSource:
         )
         if where is None and self.location != "unknown":
             where = self.location
-        if self.provider == "knmi":
+        if self.provider == KNMI:
             station = self.source.rsplit(" ", 1)[-1].title() if "station" in self.source else ""
             name = f"KNMI {station}".strip()
-        elif self.provider == "open-meteo":
+        elif self.provider == OPEN_METEO:
             name = "Open-Meteo"
         else:
             name = self.source if self.source != "unknown" else ""
@@ -115,7 +116,7 @@ class WeatherSource:
             return False
         return abs(self.lat - lat) <= SAME_PLACE_DEG and abs(self.lon - lon) <= SAME_PLACE_DEG
 
-    def live_mismatch(self, live_provider: str) -> str | None:
+    def live_mismatch(self, live_provider: ProviderFamily) -> str | None:
         """Why a live forecast from `live_provider` (a family) cannot serve a model that
         learned on this source, or None when it can."""
         if self.provider == live_provider and self.lat is not None:

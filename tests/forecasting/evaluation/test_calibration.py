@@ -43,12 +43,56 @@ def test_calibrated_forecasts_pass_and_over_forecast_p_any_is_seen() -> None:
     assert over["crossing_days_max_dev"] < 0.03
 
 
+def _band_rows() -> pd.DataFrame:
+    """Ten hand-made forecasts of one model: five zero days (the band misses one) and five
+    crossing days (one under its band, one above it), with distinct answers per column."""
+    actual = [0, 0, 0, 0, 0, 5, 7, 2, 30, 9]
+    lo = [0, 0, 0, 1, 0, 0, 0, 3, 0, 0]
+    hi = [4, 4, 4, 4, 4, 6, 6, 8, 40, 10]
+    covered = [low <= y <= high for y, low, high in zip(actual, lo, hi, strict=True)]
+    return pd.DataFrame(
+        {
+            "model": "m",
+            "weather_mode": "forecast",
+            "actual": actual,
+            "hi-80": hi,
+            "covered_80": covered,
+            "central_covered_80": [True, False] * 5,
+            "content_80": [0.8, 0.9, 0.85, 0.95, 0.8, 0.9, 0.85, 0.95, 0.8, 0.9],
+        }
+    )
+
+
 def test_band_table_reports_zero_and_crossing_days() -> None:
-    table = calibration.interval_table(_rows(0.5, 0.5, n=1000), levels_pct=(80,))
-    row = table[0]
-    assert row["level"] == 80.0 and 0 <= row["band_coverage_zero_days"] <= 1
-    assert row["band_expected"] >= 0.8 - 1e-9
-    assert 0 <= row["above_band_crossing_days"] <= 1
+    (row,) = calibration.interval_table(_band_rows(), levels_pct=(80,))
+    assert row == {
+        "model": "m",
+        "weather_mode": "forecast",
+        "level": 80.0,
+        "band_coverage": 0.7,  # 7 of 10
+        "central_coverage": 0.5,
+        "band_expected": 0.87,
+        "band_coverage_zero_days": 0.8,  # 4 of the 5 zero days
+        "band_coverage_crossing_days": 0.6,  # 3 of the 5 crossing days
+        "above_band_crossing_days": 0.2,  # 7 > 6 only: the 2 under [3, 8] is not above
+    }
+
+
+def test_band_table_splits_scored_forecasts_by_the_actual() -> None:
+    """On scored synthetic forecasts, each day-kind figure is the mean over exactly the days
+    of that kind, counted here from the actuals and the band's upper ends."""
+    rows = _rows(0.5, 0.5, n=1000)
+    zero = rows["actual"].to_numpy() == 0
+    n_zero, n_cross = int(zero.sum()), int((~zero).sum())
+    assert n_zero + n_cross == 1000 and 400 < n_zero < 600
+    covered = rows["covered_80"].to_numpy(dtype=bool)
+    above = rows["actual"].to_numpy() > rows["hi-80"].to_numpy()
+    (row,) = calibration.interval_table(rows, levels_pct=(80,))
+    assert row["band_coverage_zero_days"] == round(int(covered[zero].sum()) / n_zero, 4)
+    assert row["band_coverage_crossing_days"] == round(int(covered[~zero].sum()) / n_cross, 4)
+    assert row["above_band_crossing_days"] == round(int(above[~zero].sum()) / n_cross, 4)
+    # the two kinds of day really differ here, so swapping them would show
+    assert row["band_coverage_zero_days"] != row["band_coverage_crossing_days"]
 
 
 def test_weekly_total_coverage_from_paths() -> None:

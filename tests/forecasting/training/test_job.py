@@ -12,14 +12,17 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import mlflow
 import numpy as np
 import pandas as pd
 import pytest
+from fastapi.testclient import TestClient
 from mlflow import MlflowClient
 from typer.testing import CliRunner
 
+from api.settings import ApiSettings
 from crossings.app import app
 from forecasting import tracking
 from forecasting.errors import ConfigError, InputError
@@ -30,6 +33,7 @@ from forecasting.training.config import parse_config
 from forecasting.training.job import train
 from forecasting.training.provenance import data_fingerprint, load_data
 from forecasting.training.results import TrainResult
+from tests.api.conftest import FakeRegistry, build_app, make_champion
 from tests.lifecycle import (
     FULL_DAYS,
     free_port,
@@ -221,6 +225,59 @@ def test_next_week_is_issued_like_the_api(life: Lifecycle) -> None:
     )
     assert set(naive["weather"]) == {"none"} and not naive["hindcast"].any()
     assert client.get_run(run_id).data.metrics["refit_seconds"] > 0
+    # The API serving this run's registered model on the same data, today being that issue
+    # date, answers the same forecast, day by day (its numbers rounded as the API rounds).
+    served = _served_next_week(life, res, run_id, last + pd.Timedelta(days=1))
+    facts = ("issue_date", "hindcast", "bridged_days", "weather_mode")
+    assert {k: served[k] for k in facts} == {
+        "issue_date": str((last + pd.Timedelta(days=1)).date()),
+        "hindcast": False,  # issued today, as the table was
+        "bridged_days": 0,
+        "weather_mode": "forecast",
+    }
+    assert len(served["days"]) == len(table) == 7
+    for day, row in zip(served["days"], table.to_dict("records"), strict=True):
+        at = row["date"].date().isoformat()
+        assert day["date"] == at
+        assert day["weather_source"] == row["weather"], at
+        assert day["median"] == max(0, round(row["median"])), at
+        assert day["mean"] == round(row["mean"], 3), at
+        assert day["p_any"] == round(row["p_any"], 4), at
+        assert set(day["bands"]) == {"50", "80", "95"}
+        for level, band in day["bands"].items():
+            lo, hi = (max(0, round(row[f"{side}-{level}"])) for side in ("lo", "hi"))
+            assert (band["lo"], band["hi"]) == (lo, hi), (at, level)
+
+
+def _served_next_week(
+    life: Lifecycle, res: TrainResult, run_id: str, today: pd.Timestamp
+) -> dict[str, Any]:
+    """GET /v1/forecast (7 days) from the API serving the version `run_id` registered, on
+    its data directory, with today pinned and the sample paths of the next-week table."""
+    decision = res.targets["people"].decision
+    assert decision is not None
+    client = MlflowClient(life.uri, life.uri)
+    assert client.get_model_version(NAME, decision.version).run_id == run_id
+    tracking.configure(life.uri)
+    loaded = mlflow.pyfunc.load_model(f"models:/{NAME}/{decision.version}")
+    wrapped = loaded.unwrap_python_model()
+    assert isinstance(wrapped, CrossingsModel)
+    registry = FakeRegistry()
+    registry.add(make_champion(wrapped.forecaster, decision.version, **wrapped.metadata))
+    settings = ApiSettings(
+        data_dir=life.data_a,
+        archive_url="",
+        open_meteo_url="",
+        poll_seconds=0,
+        n_samples=small_config("main", PREFIX)["forecast"]["n_samples"],
+        today=today.date(),
+        targets=("people",),
+    )
+    with TestClient(build_app(settings, registry)) as api:
+        r = api.get("/v1/forecast", params={"target": "people", "horizon": 7})
+    assert r.status_code == 200, r.text
+    body: dict[str, Any] = r.json()
+    return body
 
 
 def test_registered_versions_carry_gate_tags(life: Lifecycle) -> None:

@@ -25,6 +25,9 @@ if TYPE_CHECKING:
     from api.service import ForecastService
 
 MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+# Method label values: anything else (a client may send any token as its method) is "other",
+# so made-up methods cannot grow the series, and routes are templates or "unmatched".
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 
 
@@ -206,5 +209,6 @@ class MetricsMiddleware:
             route: Any = scope.get("route")
             name = getattr(route, "path", None) or scope.get("cached_route") or "unmatched"
             method = scope.get("method", "")
+            method = method if method in KNOWN_METHODS else "other"
             self.metrics.latency.labels(method, name).observe(time.perf_counter() - t0)
             self.metrics.requests.labels(method, name, str(status)).inc()

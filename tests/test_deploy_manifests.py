@@ -230,6 +230,15 @@ def test_the_image_copies_every_package_the_project_installs() -> None:
     assert packages <= kept, f".dockerignore leaves out of the context: {sorted(packages - kept)}"
 
 
+def test_the_proxy_overwrites_the_client_address() -> None:
+    """uvicorn trusts the proxy's X-Forwarded-For (FORWARDED_ALLOW_IPS) and takes its leftmost
+    entry as the client, so nginx must overwrite the header with the address it saw: an
+    appended header lets any client choose its rate-limit key."""
+    proxy = next(c for c in compose()["configs"].values() if "proxy_pass" in c["content"])
+    headers = re.findall(r"proxy_set_header\s+X-Forwarded-For\s+(\S+);", proxy["content"])
+    assert headers == ["$$remote_addr"], headers
+
+
 def test_hadolint_passes() -> None:
     beside = Path(sys.executable).parent / "hadolint"  # the venv's, when it is not on PATH
     hadolint = str(beside) if beside.exists() else shutil.which("hadolint")

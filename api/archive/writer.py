@@ -11,6 +11,7 @@ and runs the retention policy. The engine and the outbox are owned by the facade
 from __future__ import annotations
 
 import logging
+import random
 import threading
 import time
 from typing import TYPE_CHECKING
@@ -37,6 +38,15 @@ log = logging.getLogger(__name__)
 SCHEMA_LOCK_KEY = 0x43524F5353  # "CROSS"
 
 WRITE_STALL_SECONDS = 1.0  # a write waiting longer than this marks the archive degraded
+
+
+BACKOFF_BASE = 0.2  # seconds: the cap of the first wait after a failed write
+
+
+def backoff_delay(failed: int, cap: float) -> float:
+    """Full jitter (AWS Architecture Blog, "Exponential Backoff and Jitter"): a uniform wait
+    up to min(cap, base · 2^(failed − 1)) after the `failed`-th consecutive failure."""
+    return random.uniform(0.0, min(cap, BACKOFF_BASE * 2 ** (failed - 1)))
 
 
 class ArchiveWriter:
@@ -72,7 +82,8 @@ class ArchiveWriter:
         self.written = 0
         self.last_error: str | None = None
         self._schema_ready = False
-        self._wake = threading.Event()
+        self._wake = threading.Event()  # a submit: something new to write
+        self._retry = threading.Event()  # a flush or stop: try again now, even while backing off
         self._stop = threading.Event()
         self._progress = threading.Condition()
         self._attempts = 0
@@ -150,6 +161,7 @@ class ArchiveWriter:
             seen = self._attempts
             errors = self.write_errors
             self._wake.set()
+            self._retry.set()
             while self.outbox.depth and self.write_errors == errors:
                 left = deadline - time.monotonic()
                 if left <= 0:
@@ -157,6 +169,7 @@ class ArchiveWriter:
                 self._progress.wait(min(left, 0.1))
                 if self._attempts == seen:
                     self._wake.set()
+                    self._retry.set()
 
     def stop(self, timeout: float = 5.0) -> None:
         """Try to drain the outbox for up to half of `timeout` (when the database answers)
@@ -167,6 +180,7 @@ class ArchiveWriter:
             self.flush(timeout / 2)
         self._stop.set()
         self._wake.set()
+        self._retry.set()
         self._hurry.set()
         self._thread.join(timeout=timeout / 2)
         if self._thread.is_alive():
@@ -174,18 +188,24 @@ class ArchiveWriter:
         self._thread = None
 
     def _run(self) -> None:
-        backoff = 0.0
+        failed = 0  # consecutive failed attempts
         while not self._stop.is_set():
             ok = self._drain_once()
-            if ok and self._schema_ready and self.retention is not None:
+            if not ok:
+                failed += 1
+                # Full-jitter exponential back-off that new forecasts cannot cut short: they
+                # wait in the outbox; only a flush or stop asks for an attempt now.
+                self._retry.wait(backoff_delay(failed, self.max_backoff))
+                self._retry.clear()
+                continue
+            failed = 0
+            if self._schema_ready and self.retention is not None:
                 self.retention.maybe_run(self.engine)  # hourly (and at start); bounded
-            if ok and self.outbox.depth:
-                backoff = 0.0
+            if self.outbox.depth:
                 continue  # more to drain
-            backoff = 0.0 if ok else min(self.max_backoff, max(0.2, 2 * backoff))
-            woken = self._wake.wait(backoff if not ok else 5.0)
+            woken = self._wake.wait(5.0)
             self._wake.clear()
-            if woken and ok and self.linger > 0 and not self._flushing:
+            if woken and self.linger > 0 and not self._flushing:
                 self._hurry.wait(self.linger)  # gather a batch
                 self._hurry.clear()
 

@@ -29,6 +29,7 @@ UVICORN_LIMITS: Final[dict[str, Any]] = {
     "http": "h11",
     "h11_max_incomplete_event_size": MAX_HEADER_BYTES,
     "timeout_keep_alive": 5,
+    "server_header": False,  # no "server: uvicorn" advertising the stack
 }
 
 

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
 from html.parser import HTMLParser
+from urllib.parse import urlsplit, urlunsplit
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -128,6 +129,17 @@ def page_policy() -> str:
 STRICT_POLICY = policy_for("")
 
 
+def relative_location(location: bytes) -> bytes:
+    """A redirect's target as a path on this server: an absolute URL built from the request's
+    Host header (Starlette's slash redirects) would send the client wherever a forged Host
+    names. Leading slashes are collapsed, so the result is never protocol-relative."""
+    parts = urlsplit(location.decode("latin-1"))
+    if not parts.scheme and not parts.netloc and not parts.path.startswith("//"):
+        return location
+    path = "/" + parts.path.lstrip("/")
+    return urlunsplit(("", "", path, parts.query, parts.fragment)).encode("latin-1")
+
+
 class SecurityHeadersMiddleware:
     """Pure ASGI middleware adding the headers above (a route's own CSP is kept)."""
 
@@ -157,7 +169,11 @@ class SecurityHeadersMiddleware:
         return self._docs.get(path, STRICT_POLICY)
 
     def _headers(self, start: Message, path: str) -> list[tuple[bytes, bytes]]:
-        headers = [(k, v) for k, v in start.get("headers", ()) if k.lower() != NOSNIFF[0]]
+        headers = [
+            (k, relative_location(v) if k.lower() == b"location" else v)
+            for k, v in start.get("headers", ())
+            if k.lower() != NOSNIFF[0]
+        ]
         headers.append(NOSNIFF)
         names = {k.lower() for k, _ in headers}
         content_type = next((v for k, v in headers if k.lower() == b"content-type"), b"")

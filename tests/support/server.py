@@ -15,12 +15,12 @@ from tests.lifecycle import free_port
 
 
 @contextmanager
-def serve_app(settings: Any, registry: Any) -> Iterator[str]:
-    """Serve `build_app(settings, registry)` until the block ends; yields its base URL (with
-    the trailing slash)."""
+def serve_app(settings: Any, registry: Any, **options: Any) -> Iterator[str]:
+    """Serve `build_app(settings, registry)` until the block ends (uvicorn `options` added);
+    yields its base URL (with the trailing slash)."""
     port = free_port()
     config = uvicorn.Config(
-        build_app(settings, registry), host="127.0.0.1", port=port, log_level="warning"
+        build_app(settings, registry), host="127.0.0.1", port=port, log_level="warning", **options
     )
     srv = uvicorn.Server(config)
     thread = threading.Thread(target=srv.run, daemon=True)

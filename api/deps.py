@@ -11,6 +11,7 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from api.admin_guard import AdminGuard
 from api.champion import Champion, ChampionStore, Registry
 from api.errors import FieldError
 from api.schemas import MAX_THRESHOLDS, IsoDate
@@ -249,10 +250,20 @@ _bearer = HTTPBearer(auto_error=False, description="The admin token (CROSSINGS_A
 
 
 async def require_admin(
+    request: Request,
     settings: SettingsDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> None:
-    """401 without a bearer token, 403 with a wrong one (or when no token is configured)."""
+    """401 without a bearer token, 403 with a wrong one (or when no token is configured),
+    429 once a client has failed too often (`api.admin_guard`)."""
+    guard: AdminGuard = request.app.state.admin_guard
+    client = request.client.host if request.client else "unknown"
+    if (wait := guard.retry_after(client)) is not None:
+        raise HTTPException(
+            status_code=429,
+            detail=f"too many failed admin attempts; try again in {wait} s",
+            headers={"Retry-After": str(wait)},
+        )
     if credentials is None:
         raise HTTPException(
             status_code=401,
@@ -263,6 +274,7 @@ async def require_admin(
     if not expected:
         raise HTTPException(status_code=403, detail="admin endpoints are disabled: no token set")
     if not secrets.compare_digest(credentials.credentials.encode(), expected.encode()):
+        guard.failed(client)
         raise HTTPException(status_code=403, detail="wrong admin token")
 
 

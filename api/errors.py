@@ -118,9 +118,11 @@ def install_error_handlers(app: FastAPI) -> None:
             return JSONResponse(body, status_code=422)
         if exc.status_code == 405:  # list every method of the path, not the first route's
             documented = app.openapi().get("paths", {}).get(request.url.path, {})
-            methods = sorted(m.upper() for m in documented)
+            methods = {m.upper() for m in documented}
+            if "GET" in methods:
+                methods.add("HEAD")  # every GET also answers HEAD (api.middleware.head)
             if methods:
-                headers["Allow"] = ", ".join(methods)
+                headers["Allow"] = ", ".join(sorted(methods))
         detail = redact(exc.detail) if isinstance(exc.detail, str) else exc.detail
         return JSONResponse({"detail": detail}, status_code=exc.status_code, headers=headers)
 

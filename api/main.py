@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 
+from api.admin_guard import AdminGuard
 from api.archive.retention import Retention
 from api.archive.store import ForecastArchive
 from api.cache import ResponseCache
@@ -32,6 +33,8 @@ from api.routes import admin, forecast, health, history, issued, model, outlook,
 from api.routes import verification as verification_routes
 from api.service import ForecastService
 from api.settings import ApiSettings, get_settings
+from api.verification import verify
+from api.verification_cache import VerificationCache
 from forecasting.providers.live import LiveForecast
 from forecasting.tracking.store import TrackingUnavailable
 
@@ -194,6 +197,8 @@ def create_app() -> FastAPI:
     )
     metrics = Metrics()
     app.state.metrics = metrics
+    app.state.verification = VerificationCache(verify)  # the track record, cached
+    app.state.admin_guard = AdminGuard()  # wrong admin tokens throttled per client
     install_error_handlers(app)
     for router in (
         forecast.router,
@@ -221,12 +226,13 @@ def create_app() -> FastAPI:
         return float(service.settings.body_read_timeout)
 
     app.add_middleware(BodyLimitMiddleware, limit=body_limit)
-    app.add_middleware(RequestLimitsMiddleware, timeout=body_read_timeout)
     app.add_middleware(
         ResponseCache,
         paths=("/v1/forecast", "/v1/forecast/exceedance"),
         service=lambda: getattr(app.state, "service", None),
     )
+    # Outside the cache: a cached answer is no way around the header bound.
+    app.add_middleware(RequestLimitsMiddleware, timeout=body_read_timeout)
     app.add_middleware(MetricsMiddleware, metrics=metrics)
     app.add_middleware(SecurityHeadersMiddleware)  # nosniff; CSP and more on HTML
     app.add_middleware(HeadAsGetMiddleware)  # outermost: HEAD runs as GET, body dropped

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.concurrency import run_in_threadpool
 
 from api.deps import ServiceDep
 from api.schemas import MessageResponse, ValidationErrorResponse, VerificationResponse
 from api.schemas.verification import DEFAULT_VERIFICATION_DAYS, MAX_VERIFICATION_DAYS
-from api.verification import verify
+from api.verification_cache import VerificationCache
 from forecasting.contract import Target
 
 router = APIRouter(prefix="/v1/verification", tags=["verification"])
@@ -23,6 +23,7 @@ router = APIRouter(prefix="/v1/verification", tags=["verification"])
     responses={422: {"model": ValidationErrorResponse}, 503: {"model": MessageResponse}},
 )
 async def get_verification(
+    request: Request,
     service: ServiceDep,
     days: Annotated[
         int,
@@ -40,6 +41,9 @@ async def get_verification(
     Brier score of P(any), coverage of the archived bands and the median's error, each beside
     the climatology model's forecast issued on the same dates for the same days (issued now
     where the archive lacks it). Plus the scores by lead, a reliability diagram of P(any) and,
-    per day, the forecast issued closest to it against the actual."""
-    body = await run_in_threadpool(verify, service, target, days)
+    per day, the forecast issued closest to it against the actual. Answers are kept until
+    the models, the data, the day or the archive change (at most 5 minutes), and computed
+    one at a time."""
+    cache: VerificationCache = request.app.state.verification
+    body = await run_in_threadpool(cache.get, service, target, days)
     return VerificationResponse.model_validate(body)

@@ -24,6 +24,10 @@ router = APIRouter(prefix="/v1/admin", tags=["admin"], dependencies=[AdminDep])
     responses={
         401: {"model": MessageResponse, "description": "No bearer token."},
         403: {"model": MessageResponse, "description": "Wrong token."},
+        429: {
+            "model": MessageResponse,
+            "description": "Too many wrong tokens from this client: wait Retry-After seconds.",
+        },
         503: {
             "model": ReloadResponse,
             "description": "The registry could not be reached; the last good models keep serving.",

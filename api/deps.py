@@ -14,6 +14,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from api.admin_guard import AdminGuard
 from api.champion import Champion, ChampionStore, Registry
 from api.errors import FieldError
+from api.reading import EXCEEDANCE
 from api.schemas import MAX_THRESHOLDS, IsoDate
 from api.service import ForecastService
 from api.settings import ApiSettings, get_settings
@@ -214,19 +215,30 @@ async def get_levels(
 LevelsDep = Annotated[tuple[float, ...], Depends(get_levels)]
 
 
+def _default_thresholds() -> str:
+    """The default P(≥ k) thresholds per target, as the parameter's description gives them."""
+    return "; ".join(f"{t}: {','.join(map(str, ks))}" for t, ks in EXCEEDANCE.items())
+
+
 async def get_thresholds(
     thresholds: Annotated[
-        str,
+        str | None,
         Query(
             description=f"Counts k for P(count ≥ k), comma-separated: 1 to {MAX_THRESHOLDS} "
-            "whole numbers from 0 to 1000000. A count given twice is answered once.",
-            examples=["100,300,600"],
+            "whole numbers from 0 to 1000000. A count given twice is answered once. Default: "
+            "the target's planner thresholds, the ones every forecast day's `p_at_least` and "
+            f"the page show ({_default_thresholds()}; `CROSSINGS_EXCEEDANCE_PEOPLE`, "
+            "`CROSSINGS_EXCEEDANCE_BOATS`).",
+            examples=["2,5,10", "100,300,500"],
             json_schema_extra={"pattern": THRESHOLDS_PATTERN},
         ),
-    ] = "100,300,600",
-) -> tuple[int, ...]:
-    """Parse `thresholds` ("100,300,600"): whole counts in [0, 1000000], at most
-    MAX_THRESHOLDS, written as THRESHOLDS_PATTERN states; repeats are dropped."""
+    ] = None,
+) -> tuple[int, ...] | None:
+    """Parse `thresholds` ("100,300,500"): whole counts in [0, 1000000], at most
+    MAX_THRESHOLDS, written as THRESHOLDS_PATTERN states; repeats are dropped. None when not
+    given: the caller then uses the target's planner thresholds (`api.reading.Reading`)."""
+    if thresholds is None:
+        return None
     if len(thresholds) > 400:
         raise FieldError(("query", "thresholds"), "thresholds is longer than the pattern allows")
     values = _numbers(thresholds, "thresholds")
@@ -240,11 +252,11 @@ async def get_thresholds(
         raise FieldError(
             ("query", "thresholds"), f"at most {MAX_THRESHOLDS} thresholds, got {len(values)}"
         )
-    _check_written(thresholds, THRESHOLDS_PATTERN, "thresholds", "100,300,600")
+    _check_written(thresholds, THRESHOLDS_PATTERN, "thresholds", "100,300,500")
     return tuple(sorted({int(x) for x in values}))
 
 
-ThresholdsDep = Annotated[tuple[int, ...], Depends(get_thresholds)]
+ThresholdsDep = Annotated[tuple[int, ...] | None, Depends(get_thresholds)]
 
 _bearer = HTTPBearer(auto_error=False, description="The admin token (CROSSINGS_ADMIN_TOKEN).")
 

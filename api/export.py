@@ -4,6 +4,9 @@ Columns: ``date, median, mean, p_any, risk``, then ``lo-L, hi-L`` per band level
 contract's band names), ``p_ge_K`` per exceedance threshold, the count if crossings happen
 (``if_crossing_median, if_crossing_lo, if_crossing_hi``) and the weather assumed
 (``weather_source, wind_mean_ms, gust_max_ms``; empty for a model without weather).
+
+The exceedance CSV: ``date``, ``p_ge_K`` per threshold, ``weather_source``, then ``target``
+and ``issue_date`` (the same on every row).
 """
 
 from __future__ import annotations
@@ -68,6 +71,28 @@ def forecast_csv(payload: dict[str, Any], levels: Sequence[float]) -> str:
                 typical.get("hi", ""),
                 d["weather_source"],
                 *(weather.get(c, "") for c in _WEATHER),
+            ]
+        )
+    return out.getvalue()
+
+
+def exceedance_csv(payload: dict[str, Any]) -> str:
+    """The exceedance response `payload` (see ExceedanceResponse) as CSV text: one row per
+    day, `target` and `issue_date` repeated on every row."""
+    thresholds = [str(int(k)) for k in payload["thresholds"]]
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(
+        ["date", *(exceedance_col(k) for k in thresholds), "weather_source", "target", "issue_date"]
+    )
+    for d in payload["days"]:
+        writer.writerow(
+            [
+                d["date"],
+                *(d["p_at_least"][k] for k in thresholds),
+                d["weather_source"],
+                payload["target"],
+                payload["issue_date"],
             ]
         )
     return out.getvalue()

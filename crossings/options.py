@@ -74,8 +74,9 @@ WeatherModeOpt = Annotated[
     str,
     typer.Option(
         "--weather-mode",
-        help="observed, forecast, climatology or issued (archived forecasts, with "
-        "--issued-weather).",
+        help="forecast (the default, honest: simulated issued weather forecasts, "
+        "--weather-draws per origin), observed (hindsight: the weather that happened), "
+        "climatology or issued (archived forecasts, with --issued-weather).",
     ),
 ]
 

@@ -20,7 +20,7 @@ from api.deps import (
     ThresholdsDep,
     WeatherModeQuery,
 )
-from api.export import CSV_MEDIA_TYPE, forecast_csv
+from api.export import CSV_MEDIA_TYPE, exceedance_csv, forecast_csv
 from api.middleware.ratelimit import RATE_LIMITED, limit_scenarios
 from api.rendering import Issued
 from api.schemas import (
@@ -83,6 +83,35 @@ _CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
 }
 
 
+ExceedanceFormatQuery = Annotated[
+    Literal["json", "csv"] | None,
+    Query(
+        alias="format",
+        description="json, or csv: one row per day with the columns date, p_ge_K per threshold, "
+        "weather_source, target and issue_date. Default: csv when the Accept header asks for "
+        "text/csv, else json.",
+        examples=["csv"],
+    ),
+]
+
+_EXCEEDANCE_CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "The exceedance probabilities: JSON, or CSV with `format=csv` or "
+        "`Accept: text/csv`.",
+        "content": {"text/csv": {"schema": {"type": "string"}, "example": examples.EXCEEDANCE_CSV}},
+    }
+}
+
+
+def _csv_attachment(text: str, name: str) -> Response:
+    """A CSV download named `name`."""
+    return Response(
+        text,
+        media_type=CSV_MEDIA_TYPE,
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
 def wants_csv(request: Request, fmt: str | None) -> bool:
     """CSV when `format=csv`, or when no format is given and Accept names text/csv."""
     if fmt is not None:
@@ -120,11 +149,7 @@ async def get_forecast(
     issued = await _default_issued(request, service, champion, ask)
     if wants_csv(request, fmt):
         name = f"crossings-{issued.target}-{issued.start.isoformat()}.csv"
-        return Response(
-            forecast_csv(issued.payload(levels), levels),
-            media_type=CSV_MEDIA_TYPE,
-            headers={"Content-Disposition": f'attachment; filename="{name}"'},
-        )
+        return _csv_attachment(forecast_csv(issued.payload(levels), levels), name)
     return JSONBytes(issued.rendered(levels))
 
 
@@ -158,7 +183,7 @@ async def post_forecast(service: ServiceDep, body: ScenarioRequest) -> Response:
     "/exceedance",
     response_model=ExceedanceResponse,
     summary="P(count ≥ k) per day, for capacity planning",
-    responses={k: v for k, v in ERRORS.items() if k != 413},
+    responses={**_EXCEEDANCE_CSV_RESPONSE, **{k: v for k, v in ERRORS.items() if k != 413}},
 )
 async def get_exceedance(
     request: Request,
@@ -169,9 +194,21 @@ async def get_exceedance(
     start: StartQuery = None,
     as_of: AsOfQuery = None,
     weather_mode: WeatherModeQuery = DEFAULT_WEATHER_MODE,
-) -> ExceedanceResponse:
+    fmt: ExceedanceFormatQuery = None,
+) -> Response | ExceedanceResponse:
     """For each day and each threshold k, the probability that the count reaches k, from the
-    same sample paths as GET /v1/forecast."""
+    same sample paths as GET /v1/forecast; as JSON, or as CSV (`format=csv` or
+    `Accept: text/csv`: one row per day, `date`, `p_ge_K` per threshold, `weather_source`,
+    and `target` and `issue_date` on every row).
+
+    Without `thresholds`, the target's planner thresholds: the same k as every forecast
+    day's `p_at_least` and the page (by default 100, 300 and 500 people, 2, 5 and 10 boats;
+    `CROSSINGS_EXCEEDANCE_PEOPLE`, `CROSSINGS_EXCEEDANCE_BOATS`)."""
     ask = Ask(start, horizon, as_of, weather_mode)
     issued = await _default_issued(request, service, champion, ask)
-    return ExceedanceResponse.model_validate(issued.exceedance(thresholds))
+    ks = issued.reading.thresholds(issued.target) if thresholds is None else thresholds
+    payload = issued.exceedance(ks)
+    if wants_csv(request, fmt):
+        name = f"crossings-exceedance-{issued.target}-{issued.start.isoformat()}.csv"
+        return _csv_attachment(exceedance_csv(payload), name)
+    return ExceedanceResponse.model_validate(payload)

@@ -10,6 +10,7 @@ import pandas as pd
 from fastapi import APIRouter, Query
 
 from api.deps import ServiceDep
+from api.errors import FieldError
 from api.schemas import (
     HistoryDay,
     HistoryResponse,
@@ -37,7 +38,13 @@ def days_before(end: date, days: int) -> date:
     response_model=HistoryResponse,
     response_model_by_alias=True,
     summary="The observed series",
-    responses={422: {"model": ValidationErrorResponse}, 503: {"model": MessageResponse}},
+    responses={
+        422: {
+            "model": ValidationErrorResponse,
+            "description": "A bad parameter (or `from` after `to`); `loc` names it.",
+        },
+        503: {"model": MessageResponse},
+    },
 )
 def get_history(
     service: ServiceDep,
@@ -45,8 +52,8 @@ def get_history(
         IsoDate | None,
         Query(
             alias="from",
-            description=f"First day (default: {DEFAULT_DAYS} days before `to`). A `from` "
-            "after `to` is an empty range: no days.",
+            description=f"First day (default: {DEFAULT_DAYS} days before `to`); not after "
+            "`to` (nor, without `to`, after the last observed day): 422 naming `from`.",
             examples=["2026-04-01"],
         ),
     ] = None,
@@ -56,12 +63,20 @@ def get_history(
     ] = None,
 ) -> HistoryResponse:
     """Daily people and boats as published by the Home Office, between `from` and `to`
-    (inclusive; none when `from` is after `to`)."""
+    (inclusive). A `from` after `to` (or after the last observed day when `to` is not given)
+    is refused: 422 naming `from`."""
     obs = service.observed.get()
     if obs is None:
         log.warning("history: no observed data loaded from %s", service.settings.data_dir)
         raise NotReady("observed data unavailable: none loaded yet")
     end = to or obs.last_date
+    if from_ is not None and from_ > end:
+        bound = f"to ({end})" if to is not None else f"the last observed day ({end})"
+        raise FieldError(
+            ("query", "from"),
+            f"from ({from_}) is after {bound}: give a first day on or before it, or leave "
+            f"from out for the {DEFAULT_DAYS} days up to it",
+        )
     first = from_ or days_before(end, DEFAULT_DAYS - 1)
     a = obs.arrivals
     d = a[schema.DATE]

@@ -84,11 +84,11 @@ EXCEEDANCE: Final[dict[str, Any]] = {
     "target": "people",
     "start": EXAMPLE_START,
     "horizon": 1,
-    "thresholds": [100, 300, 600],
+    "thresholds": [100, 300, 500],
     "days": [
         {
             "date": EXAMPLE_START,
-            "p_at_least": {"100": 0.38, "300": 0.21, "600": 0.06},
+            "p_at_least": {"100": 0.38, "300": 0.21, "500": 0.09},
             "weather_source": "simulated",
         }
     ],
@@ -188,4 +188,10 @@ FORECAST_CSV: Final = (
     "p_ge_100,p_ge_300,p_ge_500,if_crossing_median,if_crossing_lo,if_crossing_hi,"
     "weather_source,wind_mean_ms,gust_max_ms\r\n"
     "2026-05-15,0,151.3,0.42,amber,0,210,0,480,0,760,0.36,0.22,0.09,310,60,720,simulated,3.4,9.1\r\n"
+)
+
+# GET /v1/forecast/exceedance?format=csv (or Accept: text/csv): one row per day.
+EXCEEDANCE_CSV: Final = (
+    "date,p_ge_2,p_ge_5,p_ge_10,weather_source,target,issue_date\r\n"
+    "2026-05-15,0.41,0.37,0.27,simulated,boats,2026-05-15\r\n"
 )

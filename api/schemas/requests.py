@@ -6,7 +6,15 @@ import re
 from datetime import date
 from typing import Annotated, Any, Final, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from api.schemas import examples
 from forecasting.contract import (
@@ -44,7 +52,9 @@ def _wx(var: str, example: float, unit: str) -> Any:
 
 
 class WeatherDay(BaseModel):
-    """One day of a weather scenario, in canonical columns and SI units."""
+    """One day of a weather scenario, in canonical columns and SI units. The winds must be
+    physical: wind_max_hourly_ms and gust_max_ms not below wind_mean_ms (when both are given;
+    422 naming the faster one otherwise)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -58,6 +68,19 @@ class WeatherDay(BaseModel):
     pressure_hpa: float | None = _wx("pressure_hpa", 1020, "hPa")
     visibility_min_m: float | None = _wx("visibility_min_m", 20000, "m")
     cloud_octas: float | None = _wx("cloud_octas", 3, "octas")
+
+    @field_validator("wind_max_hourly_ms", "gust_max_ms")
+    @classmethod
+    def _not_below_mean(cls, v: float | None, info: ValidationInfo) -> float | None:
+        """The day's strongest hourly wind and its gusts reach at least its mean wind."""
+        mean = info.data.get("wind_mean_ms")
+        if v is not None and mean is not None and v < mean:
+            name = info.field_name
+            raise ValueError(
+                f"{name} ({v:g} m/s) is below wind_mean_ms ({mean:g} m/s), which no real day "
+                f"has: give {name} at least wind_mean_ms (or lower wind_mean_ms)"
+            )
+        return v
 
 
 class ScenarioRequest(BaseModel):

@@ -40,6 +40,7 @@ from crossings.sources import resolve_sources
 from forecasting.contract import (
     DEFAULT_HORIZON,
     DEFAULT_WEATHER_DRAWS,
+    DEFAULT_WEATHER_MODE,
     MAX_HORIZON,
     MIN_HORIZON,
     WeatherMode,
@@ -61,7 +62,7 @@ def backtest(
     step: StepOpt = 7,
     horizon: HorizonOpt = DEFAULT_HORIZON,
     target: TargetOpt = "people",
-    weather_mode: WeatherModeOpt = "observed",
+    weather_mode: WeatherModeOpt = DEFAULT_WEATHER_MODE,
     weather_draws: WeatherDrawsOpt = DEFAULT_WEATHER_DRAWS,
     issued_weather: IssuedWeatherOpt = None,
     samples: SamplesOpt = 1000,

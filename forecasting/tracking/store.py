@@ -33,6 +33,11 @@ DEFAULT_TRACKING_URI = "sqlite:///mlruns.db"
 DEFAULT_ARTIFACT_ROOT = Path("mlartifacts")
 HEALTH_TIMEOUT_S = 5.0
 _MAX_PARAM_LEN = 6000
+# MLflow 3's UI opens an experiment without a kind on its GenAI pages (Overview, Traces).
+# The tag key and value are the UI's (MLflow defines no Python constant for them): classic
+# model development shows the runs table.
+EXPERIMENT_KIND_TAG = "mlflow.experimentKind"
+EXPERIMENT_KIND = "custom_model_development"
 
 _state: dict[str, Any] = {"uri": None, "artifact_root": None}
 
@@ -224,18 +229,22 @@ def client() -> MlflowClient:
 
 
 def ensure_experiment(name: str) -> str:
-    """The id of experiment `name`, creating it (with a local artifact folder) if needed."""
+    """The id of experiment `name`, creating it (with a local artifact folder) if needed,
+    tagged as classic model development (EXPERIMENT_KIND), existing experiments too."""
     c = client()
     exp = c.get_experiment_by_name(name)
     if exp is not None:
         if exp.lifecycle_stage == "deleted":
             c.restore_experiment(exp.experiment_id)
+        if exp.tags.get(EXPERIMENT_KIND_TAG) != EXPERIMENT_KIND:
+            c.set_experiment_tag(exp.experiment_id, EXPERIMENT_KIND_TAG, EXPERIMENT_KIND)
         return str(exp.experiment_id)
     location = None
     if is_local(current_uri()):
         root = Path(_state["artifact_root"] or DEFAULT_ARTIFACT_ROOT).resolve()
         location = (root / name).as_uri()
-    return str(c.create_experiment(name, artifact_location=location))
+    tags = {EXPERIMENT_KIND_TAG: EXPERIMENT_KIND}
+    return str(c.create_experiment(name, artifact_location=location, tags=tags))
 
 
 def run_url(run_id: str, experiment_id: str) -> str | None:

@@ -34,7 +34,13 @@ from forecasting.training import gate
 from forecasting.training.config import ExperimentConfig, check_data
 from forecasting.training.plan import JobPlan, TargetPlan, resolve
 from forecasting.training.provenance import TrainingData, git_commit, load_data
-from forecasting.training.results import ModelRun, ProgressFn, TargetResult, TrainResult
+from forecasting.training.results import (
+    GateDecision,
+    ModelRun,
+    ProgressFn,
+    TargetResult,
+    TrainResult,
+)
 from forecasting.training.runlog import (
     RunContext,
     log_comparison,
@@ -275,6 +281,8 @@ def _gate_and_promote(
         tracking.set_tags({"promotion.txn": txn})
     for r in registered:
         gate.mark_trained(r, ctx.provenance)
+        readable = {f"gate.{k}": v for k, v in _readable_decision(r.decision).items()}
+        tracking.log_to_run(r.candidate.run.run_id, tags=readable)
         result.targets[r.candidate.backtest.target].decision = r.decision
         if progress:
             progress(f"{r.candidate.backtest.target}: gate and register", 1, 1)
@@ -292,7 +300,19 @@ def _gate_and_promote(
             )
             for r in registered
         }
+        | {
+            f"gate.{r.candidate.backtest.target}.{key}": value
+            for r in registered
+            for key, value in _readable_decision(r.decision).items()
+        }
     )
+
+
+def _readable_decision(d: GateDecision) -> dict[str, str]:
+    """The gate's decision in words, as run tags beside the version's JSON records:
+    ``gate.decision`` (promoted, or kept: the champion stays) and ``gate.reason`` (the
+    gate's sentence). Set after the aliases moved, so they say what happened."""
+    return {"decision": "promoted" if d.promoted else "kept", "reason": d.reason}
 
 
 __all__ = ["prepare", "train"]

@@ -1,16 +1,19 @@
 """The app the schemathesis tests run against: its schema read at import with harmless
 settings, then served with fitted champions, real data and a temporary archive; and the
-served data's window, the one rule of the API no JSON Schema keyword can state.
+served data's window, the rules of the API no JSON Schema keyword can state.
 
 A day must lie where the data and the model can answer: `as_of` between the first arrivals
 and today (for `weather_mode=observed`, early enough that the observed weather covers the
 asked days), `start` from the issue date to 13 days after it, a scenario day between the
-issue date and the last asked day, `until` within 366 days after the newest data. The
-parameters' descriptions say so, in words: the window moves with the data every day, and
-JSON Schema has no date bounds. So the tests check a schema-valid request outside that window
-gets the documented 422 (naming the day), then move its days into the window and run every
+issue date and the last asked day, `until` within 366 days after the newest data, a history
+`from` not after `to` (or, without `to`, the newest data). The parameters' descriptions say
+so, in words: the window moves with the data every day, and JSON Schema has no date bounds
+and cannot compare two fields. Nor can it say a scenario day's wind_max_hourly_ms and
+gust_max_ms reach its wind_mean_ms (WeatherDay's description does); such days are handled
+the same way. So the tests check a schema-valid request outside that window gets the
+documented 422 (naming the day or the wind), then move it into the window and run every
 check on it, `positive_data_acceptance` included: the schema's every other rule (levels,
-thresholds, horizon, weather ranges, from ≤ to ...) must then be enough for a 2xx.
+thresholds, horizon, weather ranges ...) must then be enough for a 2xx.
 """
 
 from __future__ import annotations
@@ -36,8 +39,10 @@ from tests.api.conftest import SCHEMATHESIS_CASES, FakeRegistry, make_champion
 from tests.api.leaks import assert_no_leak
 
 # The loc of a documented data-window refusal ends in one of these (or it names a weather
-# variable a scenario day lacks, or a day given twice with different weather).
-DAY_FIELDS: Final = frozenset({"start", "as_of", "until", "date", "weather_mode"})
+# variable a scenario day lacks, or a day given twice with different weather, or a wind below
+# the day's mean wind).
+DAY_FIELDS: Final = frozenset({"start", "as_of", "until", "date", "weather_mode", "from"})
+_FASTER: Final = ("wind_max_hourly_ms", "gust_max_ms")  # never below wind_mean_ms
 YEAR: Final = 366  # days of stored weather a hindcast's climatology needs before it
 # Typical values for the weather a scenario day lacks (api/schemas/examples.py's scenario).
 _FILL: Final = {
@@ -133,6 +138,11 @@ class DataWindow:
             until = _inside(until, self.today, self.last + timedelta(MAX_OUTLOOK_DAYS))
             new_query = {**query, "until": until.isoformat()}
             return None if new_query == query else (new_query, body)
+        if label == "GET /v1/history" and query and _day(query.get("from")) is not None:
+            end = _day(query.get("to")) or self.last
+            if _day(query["from"]) > end:
+                return {**query, "from": end.isoformat()}, body
+            return None
         if label == "POST /v1/forecast" and isinstance(body, dict):
             new_body = self._scenario(body)
             return None if new_body == body else (query, new_body)
@@ -178,6 +188,10 @@ class DataWindow:
             for var in self.needs:
                 if moved.get(var) is None:
                     moved[var] = _FILL[var]
+            mean = moved.get("wind_mean_ms")
+            for var in _FASTER:
+                if isinstance(mean, int | float) and isinstance(moved.get(var), int | float):
+                    moved[var] = max(moved[var], mean)
             seen.setdefault(moved["date"], moved)
         out["weather"] = list(seen.values())
         return out
@@ -223,6 +237,7 @@ def documented_refusal(response: Any) -> bool:
         str(e["loc"][-1]) in DAY_FIELDS
         or (e["type"] == "missing" and "weather" in e["loc"])
         or "twice; give each day once" in e["msg"]
+        or (str(e["loc"][-1]) in _FASTER and "is below wind_mean_ms" in e["msg"])
         for e in detail
     )
 

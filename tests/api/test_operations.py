@@ -43,8 +43,9 @@ def test_history(client: TestClient, synthetic: Any) -> None:
     assert [d["people"] for d in body["days"]] == want
     default = client.get("/v1/history").json()
     assert len(default["days"]) == 90 and default["to"] == "2023-06-19"
-    empty = client.get("/v1/history", params={"from": "2023-06-10", "to": "2023-06-01"})
-    assert empty.status_code == 200 and empty.json()["days"] == []  # issue 12: an empty range
+    backwards = client.get("/v1/history", params={"from": "2023-06-10", "to": "2023-06-01"})
+    assert backwards.status_code == 422  # was an empty range (issue 12); now names `from`
+    assert backwards.json()["detail"][0]["loc"] == ["query", "from"]
     bad = client.get("/v1/history", params={"to": "June"})
     assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["query", "to"]
 

@@ -141,8 +141,8 @@ def _issue(c: TestClient, origin: date, n: int) -> list[str]:
         day = {
             "date": (origin + timedelta(days=1)).isoformat(),
             "wind_mean_ms": 1 + i / 10,
-            "wind_max_hourly_ms": 2,
-            "gust_max_ms": 3,
+            "wind_max_hourly_ms": 5,  # above every day's mean wind (1 .. 3.9 m/s)
+            "gust_max_ms": 7,
             "wind_dir_deg": 90,
             "precip_mm": 0,
         }

@@ -12,7 +12,12 @@ import pytest
 from typer.testing import CliRunner
 
 from crossings.app import app
-from forecasting.contract import DEFAULT_WEATHER_DRAWS, MAX_HORIZON, WEATHER_MODES
+from forecasting.contract import (
+    DEFAULT_WEATHER_DRAWS,
+    DEFAULT_WEATHER_MODE,
+    MAX_HORIZON,
+    WEATHER_MODES,
+)
 from tests.synthetic import generate_series
 
 runner = CliRunner()
@@ -84,6 +89,17 @@ def test_cli_json_contract(files) -> None:  # type: ignore[no-untyped-def]
     assert bad.exit_code != 0 and f"between 1 and {MAX_HORIZON}" in bad.output
 
 
+def test_default_weather_mode_is_the_honest_forecast(files) -> None:  # type: ignore[no-untyped-def]
+    # Without --weather-mode the backtest uses issued-like forecasts, never hindsight weather.
+    res = CliRunner().invoke(app, _args(files, "--json", "--weather-draws", "1"))
+    assert res.exit_code == 0, res.output
+    payload = json.loads(res.output.strip().splitlines()[-1])
+    assert payload["weather_mode"] == DEFAULT_WEATHER_MODE == "forecast"
+    assert payload["weather_draws"] == 1
+    help_text = " ".join(CliRunner().invoke(app, ["backtest", "--help"]).output.split())
+    assert "default: forecast" in help_text.lower()
+
+
 def test_weather_draws_flag(files, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     rows_file = tmp_path / "rows.parquet"
     args = _args(files, "--json", "--weather-mode", "forecast", "--weather-draws", "2")
@@ -100,7 +116,9 @@ def test_weather_draws_flag(files, tmp_path: Path) -> None:  # type: ignore[no-u
         hurdle["p_any"].xs(0, level="weather_draw"), hurdle["p_any"].xs(1, level="weather_draw")
     )
     # Observed weather has one draw whatever the flag says, and the JSON says so.
-    observed = CliRunner().invoke(app, _args(files, "--json", "--weather-draws", "3"))
+    observed = CliRunner().invoke(
+        app, _args(files, "--json", "--weather-mode", "observed", "--weather-draws", "3")
+    )
     assert json.loads(observed.output.strip().splitlines()[-1])["weather_draws"] == 1
 
 
@@ -156,6 +174,7 @@ def test_observed_mode_without_weather_exits_2(files, tmp_path: Path) -> None:  
     a_file, _, weather = files
     cut = tmp_path / "weather.csv"
     weather[weather["date"] < "2022-04-27"].to_csv(cut, index=False)
-    res = runner.invoke(app, _args((a_file, cut, weather), "--end", "2022-04-25"))
+    args = _args((a_file, cut, weather), "--end", "2022-04-25", "--weather-mode", "observed")
+    res = runner.invoke(app, args)
     assert res.exit_code == 2
     assert "none for 2022-04-27" in res.output

@@ -237,6 +237,29 @@ def test_gate_p_value_is_logged_on_the_parent_and_the_version(jobs: Jobs) -> Non
     assert first["gate.p_value"] == "" and first["gate.reason"] == "first champion"
 
 
+def test_the_experiment_is_classic_ml_not_genai(jobs: Jobs) -> None:
+    # MLflow 3 opens an experiment without a kind on its GenAI Overview/Traces pages.
+    tags = jobs.client.get_experiment(jobs.second.experiment_id).tags
+    assert tags["mlflow.experimentKind"] == "custom_model_development"
+
+
+def test_gate_decision_and_reason_are_readable_run_tags(jobs: Jobs) -> None:
+    # The winner's run says in words what the gate did, beside the version's JSON history.
+    for res in (jobs.first, jobs.second):
+        decision = res.targets["people"].decision
+        assert decision is not None
+        version = jobs.client.get_model_version(NAME, decision.version).tags
+        run = jobs.client.get_run(version["run_id"]).data.tags
+        assert run["gate.decision"] == ("promoted" if decision.promoted else "kept")
+        assert run["gate.reason"] == decision.reason
+        parent = jobs.client.get_run(res.parent_run_id).data.tags
+        assert parent["gate.people.decision"] == run["gate.decision"]
+        assert parent["gate.people.reason"] == decision.reason
+    first = jobs.client.get_run(jobs.first.parent_run_id).data.tags
+    assert first["gate.people.decision"] == "promoted"
+    assert first["gate.people.reason"] == "first champion"
+
+
 # -- the charts on hand-built rows --------------------------------------------------------
 
 

@@ -243,8 +243,8 @@ def test_backtest_on_fetched_issued_forecasts(server: FakeOpenMeteo, tmp_path: P
     res, text = _run(backtest[:-2])
     assert res.exit_code == 2 and "--weather-mode issued needs --issued-weather FILE" in text
     res, text = _run([*backtest[:-4], "--issued-weather", str(issued)])
-    assert res.exit_code == 2
-    assert "--issued-weather is read only with --weather-mode issued, not 'observed'" in text
+    assert res.exit_code == 2  # forecast: the default weather mode
+    assert "--issued-weather is read only with --weather-mode issued, not 'forecast'" in text
     assert schema.LEAD in read_issued(issued).columns
 
 

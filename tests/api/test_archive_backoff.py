@@ -31,10 +31,11 @@ def test_forecasts_arriving_during_an_outage_do_not_wake_the_writer(tmp_path: Pa
             archive.submit(make_record(date(2026, 5, 15), str(submitted)))
             submitted += 1
             time.sleep(0.01)
-        # Waits capped at 0.2, 0.4, 0.8, then 1 s: about 6 attempts in 4 s (woken by every
-        # forecast, it made one per forecast: hundreds).
+        # Uniform waits up to 0.2, 0.4, 0.8, then 1 s: about 10 attempts in 4 s on average,
+        # and 30 would need 27 one-second draws to sum under 3.3 s (woken by every forecast,
+        # the old writer made one attempt per forecast: 227).
         assert submitted > 200
-        assert 2 <= archive.write_errors <= 12, archive.write_errors
+        assert 2 <= archive.write_errors <= 30, archive.write_errors
         assert archive.pending == submitted and archive.written == 0
     finally:
         archive.close(timeout=1)

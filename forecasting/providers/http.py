@@ -12,7 +12,8 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass
-from typing import Final
+from types import TracebackType
+from typing import Final, Self
 
 import httpx
 from tenacity import (
@@ -46,6 +47,30 @@ RETRY_ON: Final = (
     httpx.RemoteProtocolError,
     RetryableStatus,
 )
+
+
+class OwnsClient:
+    """`close()` and the context manager for a client class holding an httpx `_client`,
+    closed only when it made it (`_owns_client`)."""
+
+    _client: httpx.Client
+    _owns_client: bool
+
+    def close(self) -> None:
+        """Close the httpx client if this object created it."""
+        if self._owns_client:
+            self._client.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
 
 
 @dataclass
@@ -129,4 +154,4 @@ class BoundedGet:
         )
 
 
-__all__ = ["RETRY_ON", "BoundedGet", "DeadlineExceeded", "RetryableStatus"]
+__all__ = ["RETRY_ON", "BoundedGet", "DeadlineExceeded", "OwnsClient", "RetryableStatus"]

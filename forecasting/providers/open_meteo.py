@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 from datetime import date
-from types import TracebackType
 from typing import Final
 
 import httpx
@@ -24,7 +23,7 @@ from forecasting.adapters.open_meteo import (
 )
 from forecasting.adapters.open_meteo_runs import SOURCE_PREVIOUS_RUNS, parse_previous_runs
 from forecasting.errors import ConfigError, InputError
-from forecasting.providers.http import BoundedGet, RetryableStatus
+from forecasting.providers.http import BoundedGet, OwnsClient, RetryableStatus
 
 logger = logging.getLogger(__name__)
 
@@ -62,7 +61,7 @@ class ResponseTooLarge(WeatherProviderError):
     """The provider's answer is larger than the client's cap (not retried)."""
 
 
-class OpenMeteoClient:
+class OpenMeteoClient(OwnsClient):
     """Small httpx client for the Open-Meteo forecast and archive APIs.
 
     Requests the daily variables of FIELDS in m/s, °C and mm, with local days in Europe/London.
@@ -163,22 +162,6 @@ class OpenMeteoClient:
             raise WeatherProviderError(f"{url} returned unusable data: {exc}") from exc
         logger.info("fetched %d issued forecast days from %s", len(frame), url)
         return frame
-
-    def close(self) -> None:
-        """Close the underlying httpx client if this object created it."""
-        if self._owns_client:
-            self._client.close()
-
-    def __enter__(self) -> OpenMeteoClient:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
     def _params(self, lat: float, lon: float, daily: tuple[str, ...] = ()) -> dict[str, str]:
         if not (-90 <= lat <= 90 and -180 <= lon <= 180):

@@ -7,13 +7,12 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
-from types import TracebackType
 from typing import Any, Final
 
 import httpx
 
 from forecasting.errors import ConfigError, InputError
-from forecasting.providers.http import BoundedGet, RetryableStatus
+from forecasting.providers.http import BoundedGet, OwnsClient, RetryableStatus
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +41,7 @@ class Answer:
         return 200 <= self.status_code < 300
 
 
-class Downloader:
+class Downloader(OwnsClient):
     """GET with a total deadline of `timeout` seconds per attempt (connection and whole body),
     at most `retries` attempts (timeouts, network errors, 5xx and 429 are retried with
     exponential backoff from `backoff` seconds; other 4xx fail at once) and bodies refused
@@ -119,22 +118,6 @@ class Downloader:
         if answer.is_success:
             return answer
         raise SourceUnavailable(f"{url} answered HTTP {answer.status_code}; nothing was fetched")
-
-    def close(self) -> None:
-        """Close the httpx client if this object created it."""
-        if self._owns_client:
-            self._client.close()
-
-    def __enter__(self) -> Downloader:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
 
 
 __all__ = ["MAX_BYTES", "Answer", "Downloader", "SourceUnavailable"]

@@ -1,16 +1,19 @@
 """What an issued forecast leaves in the archive: its content-derived forecast id and its
-archive rows (the forecast, its days and their stored quantiles)."""
+archive rows (the forecast, its days and their stored quantiles), and their submission
+(`archive_issued`, which the forecast service calls for every forecast it issues)."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
 import numpy as np
 
-from api.archive.store import ARCHIVE_QUANTILE_PROBS, ArchiveRecord
+from api.archive.record import archive_inputs
+from api.archive.store import ARCHIVE_QUANTILE_PROBS, ArchiveRecord, ForecastArchive
 from api.rendering import ARCHIVE_LEVELS, Issued
 
 
@@ -89,4 +92,37 @@ def archive_record(issued: Issued, inputs: dict[str, Any]) -> ArchiveRecord:
     return ArchiveRecord(row, days, stored)
 
 
-__all__ = ["archive_record", "content_key"]
+def archive_issued(
+    archive: ForecastArchive,
+    issued: Issued,
+    *,
+    observed_version: str,
+    point: tuple[float, float] | None,
+    provider_error: str | None,
+    requested: Mapping[date, Mapping[str, float]] | None,
+    uncertainty: bool,
+) -> None:
+    """Submit `issued` to `archive` with what it was computed from (`archive_inputs`: the
+    observed snapshot's version, the live weather point asked and its provider's error, the
+    caller's scenario and its uncertainty). Sets its content-derived `forecast_id`, and its
+    `issued_at` to the archive's first issue of that id when there is one."""
+    record = archive_inputs(
+        issued.issued,
+        hindcast=issued.hindcast,
+        observed_version=observed_version,
+        point=point,
+        provider_error=provider_error,
+        requested=requested,
+        uncertainty=uncertainty,
+    )
+    # content-addressed: the same forecast (same question, model and data), issued
+    # again or by another worker or replica, is archived once
+    issued.forecast_id = content_key(issued, record)
+    # ... and answers with the time it was first issued, whichever worker asks
+    first = archive.first_issued(issued.forecast_id)
+    if first is not None:
+        issued.issued_at = first
+    archive.submit(archive_record(issued, record))
+
+
+__all__ = ["archive_issued", "archive_record", "content_key"]

@@ -143,6 +143,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     (see api/champion.py). So does a registry with no such registered model, or a SQLite
     registry file that does not exist; a model without a champion yet is only a warning."""
     settings = _resolve(app, get_settings)
+    for warning in settings.ignored():
+        log.warning("%s", warning)
     try:
         registry = _resolve(app, get_registry, settings)
     except TrackingUnavailable as exc:  # e.g. a typo in a SQLite MLFLOW_TRACKING_URI

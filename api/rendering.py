@@ -1,5 +1,5 @@
-"""Issued forecasts and their renderings: the forecast and exceedance JSON (the archive
-record is `api.archiving`).
+"""Issued forecasts and their renderings: the forecast and exceedance JSON, and a scenario
+paired with its baseline (the archive record is `api.archiving`).
 
 An `Issued` wraps one `forecasting.issuing.IssuedForecast` (the asked days' sample paths and
 what they rest on) with the champion that made it; every response built from it (and its
@@ -266,6 +266,41 @@ class Issued:
             ],
             **self._provenance,
         }
+
+
+def paired_payload(scenario: Issued, baseline: Issued, levels: Sequence[float]) -> dict[str, Any]:
+    """The scenario's forecast response (see ScenarioResponse): `scenario.payload(levels)`
+    unchanged, with its baseline beside each day and the week's total, read from the
+    baseline's own payload at the same levels (what GET /v1/forecast serves for it), and the
+    difference, scenario minus baseline."""
+    out = scenario.payload(levels)  # a shallow copy: its days are shared, so built anew here
+    base = baseline.payload(levels)
+    days = []
+    for s, b in zip(out["days"], base["days"], strict=True):
+        if s["date"] != b["date"]:  # the same spec asks the same days
+            raise ValueError(f"scenario day {s['date']} paired with baseline day {b['date']}")
+        days.append(
+            {
+                **s,
+                "baseline": {k: b[k] for k in ("p_any", "median", "mean", "bands")},
+                "difference": {
+                    "p_any": round(s["p_any"] - b["p_any"], 4),
+                    "median": s["median"] - b["median"],
+                    "mean": round(s["mean"] - b["mean"], 3),
+                },
+            }
+        )
+    s_tot, b_tot = out["week_total"], base["week_total"]
+    out["days"] = days
+    out["week_total"] = {
+        **s_tot,
+        "baseline": {k: b_tot[k] for k in ("median", "mean", "bands")},
+        "difference": {
+            "median": s_tot["median"] - b_tot["median"],
+            "mean": round(s_tot["mean"] - b_tot["mean"], 3),
+        },
+    }
+    return out
 
 
 _ONE_DAY: Final = timedelta(days=1)

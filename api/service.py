@@ -18,6 +18,9 @@ what to ask it.
   hindcast at T equals the backtest's forecast-mode draw-0 forecast at origin T, and the same
   request always gets the same numbers (a day's numbers do not depend on the horizon asked).
   One forecast is simulated at a time per process (api/simulation.py).
+- **Scenarios are paired** with their baseline, the default forecast of the same request
+  (served from its cache): the same spec (sample paths, seed, draw), so the two differ only by
+  the weather the caller gave (`paired_scenario`; POST /v1/forecast answers both).
 
 A value the service cannot serve raises `InvalidInput` naming the field (``start``,
 ``as_of``, ``weather_mode``, or day ``i``'s variable of a scenario; api/refusals.py);
@@ -42,9 +45,8 @@ from typing import Any, Final
 import pandas as pd
 
 from api import live_weather
-from api.archive.record import archive_inputs
 from api.archive.store import ForecastArchive
-from api.archiving import archive_record, content_key
+from api.archiving import archive_issued
 from api.champion import Champion, ChampionStore
 from api.data import Observed, ObservedStore
 from api.forecast_cache import ForecastCache, Key, forecast_key
@@ -159,10 +161,13 @@ class ForecastService:
         )
 
     # -- default-weather forecasts (cached) -------------------------------------------------
-    def _key(self, champ: Champion, ask: Ask) -> tuple[Key, Observed, IssueDate]:
+    def _asked(self, ask: Ask) -> tuple[Observed, IssueDate]:
+        """The observed snapshot and the issue date `ask` is answered from."""
         obs = self.observed_data()
-        issue = self.issue_date(obs, ask.as_of)
-        key = forecast_key(
+        return obs, self.issue_date(obs, ask.as_of)
+
+    def _key(self, champ: Champion, ask: Ask, obs: Observed, issue: IssueDate) -> Key:
+        return forecast_key(
             champ,
             issue,
             ask.weather_mode,
@@ -171,16 +176,18 @@ class ForecastService:
             obs.version,
             self.live.generation,
         )
-        return key, obs, issue
 
     def cached(self, champ: Champion, ask: Ask) -> Issued | None:
         """The cached default forecast, if fresh (cheap: no computation)."""
-        key, _, _ = self._key(champ, ask)
-        return self.cache.get(key)
+        return self.cache.get(self._key(champ, ask, *self._asked(ask)))
 
     def default_forecast(self, champ: Champion, ask: Ask) -> Issued:
         """The forecast with the weather chain of `ask.weather_mode`, cached or computed now."""
-        key, obs, issue = self._key(champ, ask)
+        return self._default(champ, ask, *self._asked(ask))
+
+    def _default(self, champ: Champion, ask: Ask, obs: Observed, issue: IssueDate) -> Issued:
+        """`default_forecast` from a given snapshot and issue date."""
+        key = self._key(champ, ask, obs, issue)
         with self.cache.key_lock(key):  # one computation per key; concurrent callers wait
             hit = self.cache.get(key)
             if hit is not None:
@@ -201,19 +208,41 @@ class ForecastService:
     ) -> Issued:
         """A forecast under the caller's weather for the days given, taken as a forecast
         issued on T (spread by lead) or, without `uncertainty`, exactly; other days from the
-        chain. Seeded like every forecast: the same request gets the same answer."""
-        obs = self.observed_data()
-        issue = self.issue_date(obs, ask.as_of)
-        spec = self._spec(issue, ask, self.settings.scenario_samples)
-        requested = _scenario(champ, spec, weather)
+        chain. Issued like the default forecast of the same `ask` (the same spec: sample
+        paths, seed and draw), so the two differ only by the weather given."""
+        obs, issue, spec, requested = self._scenario_inputs(champ, ask, weather)
         return self._compute("scenario", champ, obs, spec, issue, requested, uncertainty)
+
+    def paired_scenario(
+        self,
+        champ: Champion,
+        ask: Ask,
+        weather: Sequence[Mapping[str, Any]],
+        uncertainty: bool = True,
+    ) -> tuple[Issued, Issued]:
+        """The scenario (`scenario_forecast`) and its baseline: the default forecast of the
+        same `ask` (`default_forecast`, through its cache, so exactly what GET /v1/forecast
+        serves), both from the same observed snapshot and issue date. The scenario's weather
+        is checked before anything is computed."""
+        obs, issue, spec, requested = self._scenario_inputs(champ, ask, weather)
+        baseline = self._default(champ, ask, obs, issue)
+        scenario = self._compute("scenario", champ, obs, spec, issue, requested, uncertainty)
+        return scenario, baseline
+
+    def _scenario_inputs(
+        self, champ: Champion, ask: Ask, weather: Sequence[Mapping[str, Any]]
+    ) -> tuple[Observed, IssueDate, IssueSpec, Scenario]:
+        """What a scenario is issued from: the default forecast's snapshot, issue date and
+        spec (same paths, seed and draw), and the caller's weather by day (checked)."""
+        obs, issue = self._asked(ask)
+        spec = self._spec(issue, ask, self.settings.n_samples)
+        return obs, issue, spec, _scenario(champ, spec, weather)
 
     def issue_as(self, kind: str, champ: Champion, ask: Ask) -> Issued:
         """Issue `ask` with `champ` exactly as a default forecast is (same issue date, spec,
         seed and weather chain), uncached, archived as `kind`: the track record's reissued
         hindcasts and climatology references (api/verification.py)."""
-        obs = self.observed_data()
-        issue = self.issue_date(obs, ask.as_of)
+        obs, issue = self._asked(ask)
         spec = self._spec(issue, ask, self.settings.n_samples)
         return self._compute(kind, champ, obs, spec, issue)
 
@@ -245,8 +274,16 @@ class ForecastService:
             weather_note=self.weather_note(champ, obs),
         )
         self.computed += 1
-        if self.archive is not None:
-            self._archive(self.archive, issued, obs, point, requested, uncertainty)
+        if self.archive is not None:  # api/archiving.py
+            archive_issued(
+                self.archive,
+                issued,
+                observed_version=obs.version,
+                point=point,
+                provider_error=None if point is None else self.live.error_at(*point),
+                requested=requested,
+                uncertainty=uncertainty,
+            )
         log.debug(
             "issued %s %s forecast on %s for %s..%s (model %s v%s, %d days bridged)",
             kind,
@@ -259,34 +296,6 @@ class ForecastService:
             fc.bridged_days,
         )
         return issued
-
-    def _archive(
-        self,
-        archive: ForecastArchive,
-        issued: Issued,
-        obs: Observed,
-        point: tuple[float, float] | None,
-        requested: Scenario | None,
-        uncertainty: bool,
-    ) -> None:
-        """Submit `issued` to the archive with what it was computed from."""
-        record = archive_inputs(
-            issued.issued,
-            hindcast=issued.hindcast,
-            observed_version=obs.version,
-            point=point,
-            provider_error=None if point is None else self.live.error_at(*point),
-            requested=requested,
-            uncertainty=uncertainty,
-        )
-        # content-addressed: the same forecast (same question, model and data), issued
-        # again or by another worker or replica, is archived once
-        issued.forecast_id = content_key(issued, record)
-        # ... and answers with the time it was first issued, whichever worker asks
-        first = archive.first_issued(issued.forecast_id)
-        if first is not None:
-            issued.issued_at = first
-        archive.submit(archive_record(issued, record))
 
     def live_points(self) -> set[tuple[float, float]]:
         """The weather points of the loaded champions the live provider serves (to prefetch)."""

@@ -86,11 +86,11 @@ class ApiSettings(Settings):
         "than this (0: three poll intervals).",
     )
     n_samples: int = Field(default=1000, ge=50, le=20000, description="Sample paths per forecast.")
-    scenario_samples: int = Field(
-        default=500,
-        ge=50,
-        le=20000,
-        description="Sample paths per POST scenario (kept lower: speed).",
+    scenario_samples: int | None = Field(
+        default=None,
+        description="Deprecated and ignored (a warning is logged at start when set): a POST "
+        "scenario is compared with the default forecast of the same request, so it uses the "
+        "same sample paths, `n_samples`.",
     )
     forecast_cache_seconds: float = Field(
         default=600.0, ge=0, description="How long a default-weather forecast is reused."
@@ -207,6 +207,17 @@ class ApiSettings(Settings):
     def current_date(self) -> date:
         """Today: the pinned `today`, else the UTC date now."""
         return self.today if self.today is not None else datetime.now(UTC).date()
+
+    def ignored(self) -> list[str]:
+        """Warnings about settings that are still accepted but no longer do anything."""
+        if self.scenario_samples is None:
+            return []
+        return [
+            f"CROSSINGS_SCENARIO_SAMPLES ({self.scenario_samples}) is deprecated and ignored: "
+            "a scenario is compared with the default forecast of the same request, so it uses "
+            f"the same {self.n_samples} sample paths and streams (CROSSINGS_N_SAMPLES); "
+            "remove the setting"
+        ]
 
     @property
     def stale_after(self) -> float:

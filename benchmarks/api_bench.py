@@ -11,10 +11,11 @@ What it does, all in a temporary folder that is removed afterwards:
    machine, a SQLite archive, the scenario rate limit off so the path is measured, not the
    limiter) and measures with ``wrk -t1`` (issue 11's figures):
 
-   a. one worker, CROSSINGS_SCENARIO_SAMPLES=500: GET /v1/forecast with one fixed URL (the
+   a. one worker, CROSSINGS_N_SAMPLES=500 (scenarios use the default forecast's paths since
+      issue 21, and are paired with it): GET /v1/forecast with one fixed URL (the
       cached default-weather forecast) at ``--connections``; POST /v1/forecast with one fixed
       one-day "calm Thursday" scenario (500 paths) at 1 and 4 connections (the earlier rows);
-   b. a fresh one-worker server, CROSSINGS_SCENARIO_SAMPLES=1000:
+   b. a fresh one-worker server, CROSSINGS_N_SAMPLES=1000 (the default):
       - first sends a sample of the requests the two varied Lua scripts generate (the same
         seeds, so the first ones the runs send) once each with httpx and records any not 200;
       - memory: ``--memory-requests`` varied GETs (benchmarks/lua/varied_get.lua, stopped
@@ -117,7 +118,7 @@ def _measure(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         fixed, days = fixed_rows(env, tmp, args, procs)
         results.update(fixed)
         # b. a fresh worker, 1000-path scenarios: sample check, memory, varied GETs/POSTs
-        env["CROSSINGS_SCENARIO_SAMPLES"] = "1000"
+        env["CROSSINGS_N_SAMPLES"] = "1000"
         results.update(one_worker(env, tmp, args, days, procs))
         # c. two workers
         one_rps = results["get_varied_1worker"]["rps"]

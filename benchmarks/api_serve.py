@@ -126,7 +126,8 @@ def register_champion(
 
 def serve_env(tmp: Path, uri: str, data_dir: Path) -> dict[str, str]:
     """The environment of `crossings serve`: live weather off, a SQLite archive, 500-path
-    scenarios and the scenario rate limit off (the path is measured, not the limiter)."""
+    forecasts (scenarios use the default forecast's paths, CROSSINGS_N_SAMPLES) and the
+    scenario rate limit off (the path is measured, not the limiter)."""
     return {
         **os.environ,
         "MLFLOW_TRACKING_URI": uri,
@@ -135,7 +136,7 @@ def serve_env(tmp: Path, uri: str, data_dir: Path) -> dict[str, str]:
         "CROSSINGS_OPEN_METEO_URL": "",
         "CROSSINGS_TARGETS": json.dumps(list(TARGETS)),
         "CROSSINGS_POLL_SECONDS": "60",
-        "CROSSINGS_SCENARIO_SAMPLES": "500",
+        "CROSSINGS_N_SAMPLES": "500",
         "CROSSINGS_SCENARIO_RATE_LIMIT": "",  # measure the path, not the limiter
     }
 

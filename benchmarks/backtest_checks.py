@@ -1,6 +1,7 @@
 """The targets of benchmarks/backtest_benchmark.py: the hurdle's CRPS per lead day, the
-published checks (the models issue, issue 14) and issue 9's calibration checks for the best
-candidate. A check is a value and whether it meets its target."""
+published checks (the models issue, issue 14), issue 9's calibration checks for the best
+candidate and issue 21's for the served hurdle. A check is a value and whether it meets its
+target."""
 
 from __future__ import annotations
 
@@ -115,4 +116,24 @@ def calibration_checks(
             lambda v: v <= 0.60,
         )
     out[f"issue 9: {best} Brier, observed (≤ 0.13)"] = (b[(best, "observed")], lambda v: v <= 0.13)
+    out.update(_issue21(s, b, report))
     return out
+
+
+def _issue21(s: pd.Series, b: pd.Series, report: dict[str, Any]) -> dict[str, Check]:
+    """Issue 21's honest 7-day targets for the served hurdle (forecast weather, K draws)."""
+    rel = _by(report["reliability"], "hurdle", "forecast")
+    return {
+        "issue 21: hurdle/climatology CRPS, forecast weather (≤ 0.85)": (
+            s[("hurdle", "forecast")] / s[("climatology", "forecast")],
+            lambda v: v <= 0.85,
+        ),
+        "issue 21: hurdle Brier, forecast weather (≤ 0.17)": (
+            b[("hurdle", "forecast")],
+            lambda v: v <= 0.17,
+        ),
+        "issue 21: hurdle P(any) reliability, largest gap in bins of ≥ 30 (≤ 0.06)": (
+            rel["max_gap"] if rel["max_gap"] is not None else float("nan"),
+            lambda v: v <= 0.06,
+        ),
+    }

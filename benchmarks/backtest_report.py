@@ -104,15 +104,13 @@ def _missed_note(results: dict[str, dict[str, Any]]) -> list[str]:
         "missed because the forecast mode no longer centres its sample paths on the observed "
         "weather (issue 14): the weather a planner gets is a forecast, and the hurdle pays for "
         "its error. The error model was not tuned to recover it (the floor stays: wind "
-        "1.0 → 2.2 m/s, gusts ≥ 1.8×). Observed-mode misses come from issue 9's default "
-        "hurdle, which is trained on weather as it is served (seen through the forecast "
-        "error, `train_leads` 1–7): it gave up skill with hindsight weather (observed CRPS "
-        "61.5 → 64.7) for skill with the weather a planner gets (forecast 73.6 → 70.1), and its "
-        "fit takes longer (seven copies of the training days); `train_leads: []` restores the "
-        "observed-weather fit. Since issue 9's recalibration the hurdle's fit also runs 52 "
-        "inner weekly origins (4 refits) to fit its P(any) map (`recalibrate`, default on; "
-        "benchmarks/CALIBRATION.md), so it takes about five times as long again; "
-        "`recalibrate: false` drops it."
+        "1.0 → 2.2 m/s, gusts ≥ 1.8×). Since issue 21 the hurdle is one model for every "
+        "lead: it is fitted on the observed weather (lead 0) and on the weather seen through "
+        "the forecast error at leads 1–7, with the weather terms scaled by the lead's blur, "
+        "so an observed-weather forecast reads the lead-0 fit. The calibration of the "
+        "crossing-day gate drawn inside the simulation (`recalibrate: true`, 96 inner "
+        "origins, 4 refits) is off by default: it scored worse on this window "
+        "(benchmarks/CALIBRATION.md)."
     )
     return [note, ""]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
+import orjson
 from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
@@ -22,12 +23,13 @@ from api.deps import (
 )
 from api.export import CSV_MEDIA_TYPE, exceedance_csv, forecast_csv
 from api.middleware.ratelimit import RATE_LIMITED, limit_scenarios
-from api.rendering import Issued
+from api.rendering import Issued, paired_payload
 from api.schemas import (
     ExceedanceResponse,
     ForecastResponse,
     MessageResponse,
     ScenarioRequest,
+    ScenarioResponse,
     ValidationErrorResponse,
     examples,
 )
@@ -155,28 +157,37 @@ async def get_forecast(
 
 @router.post(
     "",
-    response_model=ForecastResponse,
-    summary="Forecast under a weather scenario",
+    response_model=ScenarioResponse,
+    summary="Forecast under a weather scenario, beside its baseline",
     responses={**ERRORS, **RATE_LIMITED},
     dependencies=[Depends(limit_scenarios)],
 )
 async def post_forecast(service: ServiceDep, body: ScenarioRequest) -> Response:
-    """The same answer as GET, computed with the caller's weather on the days given.
+    """The same answer as GET, computed with the caller's weather on the days given, and
+    compared with its baseline.
 
     The scenario is a weather forecast issued on the issue date: the sample paths spread
     around it with the error model by lead, so later days are less sure
     (`"weather_uncertainty": "none"` takes it exactly). Each scenario day must hold every
     weather variable the model needs (422 names the missing one); days not given come from
-    the weather chain. Scenarios use `CROSSINGS_SCENARIO_SAMPLES` sample paths (default 500)
-    and the same seed as every forecast: the same request gets the same answer (and is
-    archived once). Each client may post `CROSSINGS_SCENARIO_RATE_LIMIT` scenarios (default
-    60 a minute); over it, 429 with `Retry-After`."""
+    the weather chain.
+
+    Each day, and the total over the horizon, also carries `baseline` (P(any), median, mean
+    and bands of the default forecast of the same request: exactly what GET /v1/forecast
+    serves for the same target, as_of, start, horizon and levels) and `difference`
+    (scenario minus baseline). The scenario uses the default forecast's sample paths
+    (`CROSSINGS_N_SAMPLES`, default 1000) and seed, so the two differ only by the weather
+    given; the same request gets the same answer (and is archived once). Each client may post
+    `CROSSINGS_SCENARIO_RATE_LIMIT` scenarios (default 60 a minute); over it, 429 with
+    `Retry-After`."""
     champion = service.champion(body.target)
     weather = [day.model_dump() for day in body.weather]
     ask = Ask(body.start, body.horizon, body.as_of, body.weather_mode)
     uncertainty = body.weather_uncertainty != "none"
-    issued = await run_in_threadpool(service.scenario_forecast, champion, ask, weather, uncertainty)
-    return JSONBytes(issued.rendered(tuple(body.levels)))
+    scenario, baseline = await run_in_threadpool(
+        service.paired_scenario, champion, ask, weather, uncertainty
+    )
+    return JSONBytes(orjson.dumps(paired_payload(scenario, baseline, tuple(body.levels))))
 
 
 @router.get(

@@ -1,6 +1,7 @@
 """Request and response schemas of the HTTP API (pydantic 2), with constraints and examples.
 
-`requests` holds what callers send, `responses` what they get back, `examples` the OpenAPI
+`requests` holds what callers send, `responses` what they get back (`scenario` the answer to a
+scenario, paired with its baseline; `outlook` and `verification` theirs), `examples` the OpenAPI
 examples of both; every schema is importable from here.
 """
 
@@ -34,12 +35,24 @@ from api.schemas.responses import (
     WeatherSource,
     WeekTotal,
 )
+from api.schemas.scenario import (
+    BaselineDay,
+    BaselineTotal,
+    DayDifference,
+    ScenarioDay,
+    ScenarioResponse,
+    ScenarioWeekTotal,
+    TotalDifference,
+)
 from api.schemas.verification import VerificationResponse
 
 __all__ = [
     "MAX_THRESHOLDS",
     "Band",
+    "BaselineDay",
+    "BaselineTotal",
     "ChampionInfo",
+    "DayDifference",
     "DayForecast",
     "ErrorItem",
     "ExceedanceDay",
@@ -60,8 +73,12 @@ __all__ = [
     "ReloadResponse",
     "ReloadTarget",
     "RiskThresholds",
+    "ScenarioDay",
     "ScenarioRequest",
+    "ScenarioResponse",
+    "ScenarioWeekTotal",
     "TargetReadiness",
+    "TotalDifference",
     "ValidationErrorResponse",
     "VerificationResponse",
     "WeatherDay",

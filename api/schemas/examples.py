@@ -80,6 +80,38 @@ SCENARIO: Final[dict[str, Any]] = {
     ],
 }
 
+# POST /v1/forecast with SCENARIO's calm day, one day asked: the scenario's day (the fields of
+# a GET day) with its baseline (the default forecast of the same request) and the difference.
+_SCENARIO_BANDS: Final[dict[str, Any]] = {"80": {"lo": 0, "hi": 560}, "95": {"lo": 0, "hi": 830}}
+_BASELINE_BANDS: Final[dict[str, Any]] = {"80": {"lo": 0, "hi": 480}, "95": {"lo": 0, "hi": 760}}
+
+SCENARIO_RESPONSE: Final[dict[str, Any]] = {
+    **FORECAST,
+    "days": [
+        {
+            **_DAY,
+            "median": 24,
+            "mean": 198.6,
+            "p_any": 0.58,
+            "risk": "red",
+            "bands": _SCENARIO_BANDS,
+            "if_crossing": {"median": 320, "lo": 70, "hi": 740},
+            "p_at_least": {"100": 0.47, "300": 0.29, "500": 0.13},
+            "weather_source": "request",
+            "weather": {"wind_mean_ms": 1.6, "gust_max_ms": 5.2},
+            "baseline": {"p_any": 0.42, "median": 0, "mean": 151.3, "bands": _BASELINE_BANDS},
+            "difference": {"p_any": 0.16, "median": 24, "mean": 47.3},
+        }
+    ],
+    "week_total": {
+        "median": 24,
+        "mean": 198.6,
+        "bands": _SCENARIO_BANDS,
+        "baseline": {"median": 0, "mean": 151.3, "bands": _BASELINE_BANDS},
+        "difference": {"median": 24, "mean": 47.3},
+    },
+}
+
 EXCEEDANCE: Final[dict[str, Any]] = {
     "target": "people",
     "start": EXAMPLE_START,

@@ -1,4 +1,5 @@
-"""Response schemas of the HTTP API (pydantic 2), with constraints and examples."""
+"""Response schemas of the HTTP API (pydantic 2), with constraints and examples. POST
+/v1/forecast's, a scenario paired with its baseline, extend these in `api.schemas.scenario`."""
 
 from __future__ import annotations
 

@@ -140,12 +140,7 @@ class Model(ABC):
                     f"{future_weather.dates[-1].date()}, forecast needs {dates[0].date()}.."
                     f"{dates[-1].date()}"
                 )
-            fw = FutureWeather(
-                dates,
-                future_weather.values[:, :horizon],
-                future_weather.columns,
-                future_weather.sources[:horizon],
-            )
+            fw = future_weather.head(horizon)
             fw.require(self.weather_variables)
             samples = self._predict_over_paths(dates, fw, n_samples, rng)
         else:

@@ -16,10 +16,11 @@ error model), as a backtest in `forecast` mode does. The mixture CRPS of weights
 (averaged with the all-lead objective, to steady the per-lead estimate) over a simplex grid.
 The served members are then refitted on the whole history.
 
-P(any) calibration: by default the members come with their own defaults, so the hurdle
-member recalibrates its P(any) itself. With `recalibrate`, the pool's P(any crossing) at the
-inner origins (Σ w_i p_i per lead) fits one Platt map (`forecasting.models.recalibration`)
-that moves the pooled paths' zeros in predict, and the hurdle member skips its own. It is off
+P(any) calibration: by default the members come with their own defaults (the hurdle's gate
+calibration is off by default since issue 21). With `recalibrate`, the pool's P(any crossing)
+at the inner origins (Σ w_i p_i per lead) fits one Platt map (`forecasting.models.recalibration`)
+that moves the pooled paths' zeros in predict after the fact (unlike the hurdle, whose
+calibration is drawn inside its simulation), and the hurdle member skips its own. It is off
 by default: on 12 inner origins (84 pairs, the same origins that chose the weights) it made
 the pool worse (benchmarks/CALIBRATION.md).
 """

@@ -1,75 +1,73 @@
-"""Weather-gated hurdle model: P(crossing day) times a negative-binomial count on crossing days.
+"""Weather-gated hurdle model: one crossing-day gate shared by people and boats, times a
+negative-binomial count of the target on crossing days.
 
-Part one is a logistic regression of "any arrivals" on season, weather, the run of blocked days
-and the recent level. Part two models (count − 1) on crossing days as negative binomial with
-the same covariates. Forecasts simulate day by day, so blocked-day runs and the recent level
-follow each sample path and are never read from the future.
+Part one, the gate, is a logistic regression of "any boat arrived" (the shared crossing-day
+indicator, `hurdle_design.crossing_days`) on season, weekday, the weather (as it was and
+blurred by the forecast's lead), the run of blocked days and the recent rate of crossing days.
+Nothing in it reads a target's counts, so the people and the boats models fit the same gate.
+Part two models (count − 1) on the target's crossing days as negative binomial on the same
+terms plus the target's recent level and size.
 
-With `recalibrate` (the default), `fit` also fits a Platt map of P(any crossing) on the
-hurdle's own forecasts at `recal_origins` weekly inner origins over the end of the history it
-is given (refitted `recal_refits` times, forecasting under simulated issued weather), and
-`predict` moves the simulated paths' zeros to match it (`forecasting.models.recalibration`).
+Forecasts simulate day by day, so the state follows each sample path and is never read from
+the future. Every random number is keyed by (stream, day, path) from streams that do not
+depend on the target: people and boats draw the same crossing days on every path (their
+P(any) is identical), their counts share one uniform per path and day (a busy day is busy in
+both), and changing one day's weather leaves every earlier day bit-identical. Counts are drawn
+by inverse CDF, so a day consumes the same randomness whatever its count.
+
+Lead: the gate and counts are fitted on copies of the training days at leads `train_leads`
+(0: the observed weather; L ≥ 1: the weather seen through the forecast error at lead L,
+"train as served"). Served, a day spread around an issued forecast reads that forecast (the
+centre, not each path's spread: the fit already knows the forecast's error at that lead);
+a day whose weather is known (observed, climatology draws, an exact scenario) reads each
+path's weather at lead 0.
+
+With `recalibrate`, `fit` also fits the gate's calibration on inner origins
+(`forecasting.models.gate_calibration`) and the simulation draws each path's crossing from
+the calibrated probability on forecast days. It is off by default: on the 2025-26 backtest
+the calibrated gate scored worse than the raw one (benchmarks/CALIBRATION.md).
 """
 
 from __future__ import annotations
 
-import functools
 import logging
 import warnings
+from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy import special
 
 from forecasting import features, schema
-from forecasting.contract import DEFAULT_HORIZON, MIN_HORIZON
+from forecasting.contract import DEFAULT_HORIZON
 from forecasting.draws import drawn
-from forecasting.errors import ConfigError
-from forecasting.models._train_weather import decay_weights, weather_as_served
-from forecasting.models.base import Model
-from forecasting.models.recalibration import (
-    PAnyCalibration,
-    fit_calibration,
-    inner_origins,
-    inner_pairs,
+from forecasting.errors import ConfigError, InputError
+from forecasting.models import hurdle_design as hd
+from forecasting.models._hurdle_legacy import is_legacy, legacy_predict
+from forecasting.models._hurdle_maths import (
+    day_uniforms,
+    expand,
+    logit_cov,
+    mvn_factor,
+    nbinom_quantile,
+    scaled,
 )
+from forecasting.models._train_weather import decay_weights
+from forecasting.models.base import Model
+from forecasting.models.gate_calibration import GateCalibration, calibrate_gate
 from forecasting.weather.fill import filled_value_at
 from forecasting.weather.paths import FutureWeather
 
 log = logging.getLogger(__name__)
 
 COUNT_FAMILIES = ("lognormal", "negbin")
-# Train as served (benchmarks/CALIBRATION.md): fit on the training weather seen through the
-# forecast error model at these lead days (those of the default horizon), one copy each.
-# () fits on the observed weather.
-TRAIN_LEADS: tuple[int, ...] = tuple(range(MIN_HORIZON, DEFAULT_HORIZON + 1))
-# The seed of the inner forecasts that fit the P(any) recalibration (a refit is reproducible).
-RECAL_SEED = 20_260_509
-RECAL_HORIZON = DEFAULT_HORIZON
-
-
-def _design(doy: np.ndarray, weather: np.ndarray, state: np.ndarray, harmonics: int) -> np.ndarray:
-    ones = np.ones((*weather.shape[:-1], 1))
-    # Surges: a calm day after a run of blocked days.
-    surge = (weather[..., 3] * state[..., 0])[..., None]
-    season = np.broadcast_to(features.fourier(doy, harmonics), (*weather.shape[:-1], 2 * harmonics))
-    return np.concatenate([ones, season, weather, state, surge], axis=-1)
-
-
-@functools.lru_cache(maxsize=64)
-def _mvn_factor_cached(cov_bytes: bytes, k: int) -> np.ndarray:
-    cov = np.frombuffer(cov_bytes).reshape(k, k)
-    s, u = np.linalg.eigh(cov)
-    return u * np.sqrt(abs(s))
-
-
-def _mvn_factor(cov: np.ndarray) -> np.ndarray:
-    """numpy's "eigh" factor of a covariance (A with A Aᵀ = cov), cached by value."""
-    cov = np.ascontiguousarray(cov, dtype=float)
-    return _mvn_factor_cached(cov.tobytes(), cov.shape[0])
+# Train as served (benchmarks/CALIBRATION.md): the observed weather (lead 0) and the weather
+# seen through the forecast error at each lead of the default horizon, one copy each.
+TRAIN_LEADS: tuple[int, ...] = tuple(range(0, DEFAULT_HORIZON + 1))
 
 
 class Hurdle(Model):
-    """Two-part count model for people or boats, gated by the weather."""
+    """Two-part count model for people or boats: the shared crossing-day gate, then counts."""
 
     name = "hurdle"
     uses_weather = True
@@ -79,11 +77,13 @@ class Hurdle(Model):
     # Added after models were first saved: an older pickle reads these (how it was fitted).
     train_leads: tuple[int, ...] = ()
     half_life_days: float | None = None
-    recalibrate: bool = False  # models pickled before the option were fitted without it
-    recal_origins: int = 52
+    recalibrate: bool = False
+    recal_origins: int = 96
     recal_refits: int = 4
     recal_samples: int = 200
-    recal_: PAnyCalibration | None = None
+    gamma_: np.ndarray  # the counts' coefficients and their covariance (`_fit_counts`)
+    gamma_cov_: np.ndarray
+    recal_: Any = None  # GateCalibration (a pre-issue-21 pickle: recalibration.PAnyCalibration)
 
     def __init__(
         self,
@@ -95,8 +95,8 @@ class Hurdle(Model):
         count_family: str = "negbin",
         train_leads: tuple[int, ...] = TRAIN_LEADS,
         half_life_days: float | None = None,
-        recalibrate: bool = True,
-        recal_origins: int = 52,
+        recalibrate: bool = False,
+        recal_origins: int = 96,
         recal_refits: int = 4,
         recal_samples: int = 200,
     ) -> None:
@@ -113,6 +113,7 @@ class Hurdle(Model):
         self.recal_refits = recal_refits
         self.recal_samples = recal_samples
 
+    # -- fit ---------------------------------------------------------------------------
     def _fit(self, history: pd.DataFrame, weather: pd.DataFrame | None) -> None:
         import statsmodels.api as sm
 
@@ -121,137 +122,115 @@ class Hurdle(Model):
             raise ConfigError(
                 f"hurdle: count_family must be one of {COUNT_FAMILIES}, got {self.count_family!r}"
             )
+        try:
+            leads = hd.training_leads(self.train_leads)
+        except ValueError as exc:
+            raise ConfigError(f"hurdle: {exc}") from exc
         w = features.fill_weather(weather)
+        crossing = hd.crossing_days(history)
         y_all = history[self.target].to_numpy(dtype=float)
-        state = features.state_terms(
-            features.blocked_run(y_all), features.recent_level(y_all), features.recent_size(y_all)
-        )
         dates = pd.DatetimeIndex(history[schema.DATE])
-        prev = w["wind_mean_ms"].shift(1)
         keep = dates.isin(w.index[1:]) & (np.arange(len(dates)) >= len(dates) - self.history_days)
         d = dates[keep]
-        X, copies = self._training_design(d, w, prev, state[keep])
+        G = hd.training_design(d, w, hd.gate_state(crossing)[keep], leads, self.harmonics)
+        copies = len(leads)
+        C = np.concatenate([G, np.tile(hd.count_state(y_all)[keep], (copies, 1))], axis=1)
+        any_ = np.tile(crossing[keep], copies).astype(float)
         y = np.tile(y_all[keep], copies)
         weights = np.tile(decay_weights(int(keep.sum()), self.half_life_days), copies)
-        any_ = (y > 0).astype(float)
         # Standardise non-constant columns so one ridge penalty suits all of them.
-        self.mu_ = X[:, 1:].mean(axis=0)
-        self.sd_ = X[:, 1:].std(axis=0) + 1e-9
-        Xs = self._scale(X)
+        self.gate_mu_, self.gate_sd_ = G[:, 1:].mean(axis=0), G[:, 1:].std(axis=0) + 1e-9
+        self.mu_, self.sd_ = C[:, 1:].mean(axis=0), C[:, 1:].std(axis=0) + 1e-9
+        Gs, Cs = scaled(G, self.gate_mu_, self.gate_sd_), scaled(C, self.mu_, self.sd_)
         # ridge / (fitted days): the same penalty per day of data however many copies.
-        alpha = np.r_[0.0, np.full(X.shape[1] - 1, self.ridge / (len(y) / copies))]
+        alpha = np.r_[0.0, np.full(G.shape[1] - 1, self.ridge / (len(y) / copies))]
+        # Columns constant over the fit (the lead terms without forecast leads) keep a zero
+        # coefficient: the counts' fit has no penalty to pin them.
+        g_on = np.r_[True, self.gate_sd_ > 1e-6]
+        c_on = np.r_[True, self.sd_ > 1e-6]
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             logit = sm.GLM(
-                any_, Xs, family=sm.families.Binomial(), freq_weights=weights
-            ).fit_regularized(alpha=alpha, L1_wt=0.0)
-            self.beta_ = np.asarray(logit.params)
+                any_, Gs[:, g_on], family=sm.families.Binomial(), freq_weights=weights
+            ).fit_regularized(alpha=alpha[g_on], L1_wt=0.0)
+            beta = np.asarray(logit.params)
             # The copies are one set of days: their information counts once.
-            self.beta_cov_ = copies * self._logit_cov(Xs, self.beta_, alpha * len(y), weights)
-            pos = y > 0
-            if self.count_family == "negbin":
-                # check_rank=False: the rank only feeds df_model/df_resid (summaries), never
-                # the estimates, and its QR is a large share of the fit
-                nb = sm.NegativeBinomial(y[pos] - 1.0, Xs[pos], check_rank=False).fit(
-                    disp=0, maxiter=200, method="bfgs"
-                )
-                params = np.asarray(nb.params)
-                self.gamma_, self.dispersion_ = params[:-1], float(params[-1])
+            cov = copies * logit_cov(Gs[:, g_on], beta, alpha[g_on] * len(y), weights)
+            self.beta_, self.beta_cov_ = expand(beta, cov, g_on)
+            self._fit_counts(y, Cs[:, c_on], copies)
+            self.gamma_, self.gamma_cov_ = expand(self.gamma_, self.gamma_cov_, c_on)
+        self._keep_state(history, crossing, y_all, w, d, dates)
+        log.debug("hurdle fit on %d days (%d crossing days)", len(y), int(any_.sum()))
+        self.recal_ = None
+        if self.recalibrate:
+            params = {**self.get_params(), "recalibrate": False}
+            self.recal_ = calibrate_gate(
+                lambda: Hurdle(**params),
+                history,
+                weather,
+                (self.recal_origins, self.recal_refits, self.recal_samples),
+                hd.crossing_days(history),
+            )
+
+    def _fit_counts(self, y: np.ndarray, Cs: np.ndarray, copies: int) -> None:
+        import statsmodels.api as sm
+
+        pos = y > 0
+        if pos.sum() < Cs.shape[1] + 2:
+            raise InputError(
+                f"hurdle: {int(pos.sum() / copies)} days with {self.target} above zero are too "
+                "few to fit the counts; give a longer history"
+            )
+        if self.count_family == "negbin":
+            # check_rank=False: the rank only feeds df_model/df_resid (summaries), never the
+            # estimates, and its QR is a large share of the fit
+            nb = sm.NegativeBinomial(y[pos] - 1.0, Cs[pos], check_rank=False).fit(
+                disp=0, maxiter=200, method="bfgs"
+            )
+            params = np.asarray(nb.params)
+            self.gamma_, self.dispersion_ = params[:-1], float(params[-1])
+            try:
                 cov = copies * np.asarray(nb.cov_params())[:-1, :-1]
-            else:
-                ols = sm.OLS(np.log(y[pos]), Xs[pos]).fit()
-                self.gamma_, self.dispersion_ = np.asarray(ols.params), float(np.sqrt(ols.scale))
-                cov = copies * np.asarray(ols.cov_params())
+            except ValueError:  # a singular Hessian (short, collinear histories)
+                log.warning("hurdle: count covariance unavailable; no parameter uncertainty")
+                cov = np.zeros((len(self.gamma_), len(self.gamma_)))
+        else:
+            ols = sm.OLS(np.log(y[pos]), Cs[pos]).fit()
+            self.gamma_, self.dispersion_ = np.asarray(ols.params), float(np.sqrt(ols.scale))
+            cov = copies * np.asarray(ols.cov_params())
         self.gamma_cov_ = cov if np.all(np.isfinite(cov)) else np.zeros_like(cov)
+
+    def _keep_state(
+        self,
+        history: pd.DataFrame,
+        crossing: np.ndarray,
+        y_all: np.ndarray,
+        w: pd.DataFrame,
+        d: pd.DatetimeIndex,
+        dates: pd.DatetimeIndex,
+    ) -> None:
         self.history_tail_ = y_all[-features.SIZE_WINDOW :]
+        self.crossing_tail_ = crossing[-features.SIZE_WINDOW :].astype(float)
+        # The largest day on record bounds a day's mean, and twice it a day's count: the
+        # level and size terms feed back along a path, and over a season a rare path would
+        # otherwise run away (58,000 boats in a day against a record of 36).
+        self.count_cap_ = float(max(1.0, np.nanmax(y_all)))
         self.last_wind_ = (
             float(w["wind_mean_ms"].iloc[-1])
             if d[-1] == w.index[-1]
             else float(w.loc[: dates[-1], "wind_mean_ms"].iloc[-1])
         )
-        log.debug("hurdle fit on %d days (%d crossing days)", len(y), int(pos.sum()))
-        self.recal_ = self._fit_recalibration(history, weather) if self.recalibrate else None
-
-    def _fit_recalibration(
-        self, history: pd.DataFrame, weather: pd.DataFrame
-    ) -> PAnyCalibration | None:
-        """The P(any) map fitted on inner rolling origins over the end of `history`
-        (`forecasting.models.recalibration`), or None when the history is too short."""
-        # the inner forecasts need observed weather to simulate their issued forecast from:
-        # with weather lagging the arrivals, they end where the weather ends
-        last = min(
-            pd.Timestamp(history[schema.DATE].iloc[-1]),
-            pd.Timestamp(weather[schema.DATE].iloc[-1]),
-        )
-        origins = inner_origins(last, self.recal_origins, RECAL_HORIZON)
-        before = int((history[schema.DATE] < origins[0]).sum())
-        if self.recal_origins < 1 or before < 365:
-            log.warning(
-                "hurdle: P(any) recalibration skipped: %d inner origins leave %d days of "
-                "history before the first (need 365); lower recal_origins or give more history",
-                self.recal_origins,
-                before,
-            )
-            return None
-        params = {**self.get_params(), "recalibrate": False}
-        pairs = inner_pairs(
-            lambda: Hurdle(**params),
-            history,
-            weather,
-            origins,
-            self.recal_refits,
-            RECAL_HORIZON,
-            (self.recal_samples, np.random.default_rng(RECAL_SEED)),
-        )
-        return fit_calibration(pairs)
 
     def _condition(self, history: pd.DataFrame, weather: pd.DataFrame | None) -> None:
         assert weather is not None
         last = pd.Timestamp(history[schema.DATE].iloc[-1])
         self.history_tail_ = history[self.target].to_numpy(dtype=float)[-features.SIZE_WINDOW :]
+        crossing = hd.crossing_days(history.iloc[-features.SIZE_WINDOW :])
+        self.crossing_tail_ = crossing.astype(float)
         # the gap-filled wind of the last day (`features.fill_weather`), without filling all
         self.last_wind_ = filled_value_at(weather, "wind_mean_ms", last)
 
-    def _training_design(
-        self, d: pd.DatetimeIndex, w: pd.DataFrame, prev: pd.Series, state: np.ndarray
-    ) -> tuple[np.ndarray, int]:
-        """The design over the fitted days `d`, stacked once per training lead (the weather
-        as a forecast issued that far ahead had it), or once on the observed weather."""
-        cols = features.CORE_WEATHER
-        observed = w.loc[d, list(cols)].to_numpy(dtype=float)
-        prev_obs = prev.loc[d].to_numpy()
-        leads = tuple(self.train_leads)
-        views = weather_as_served(observed, cols, leads) if leads else observed[None]
-        wind = cols.index("wind_mean_ms")
-        blocks = []
-        for view in views:
-            # Yesterday's wind as that forecast had it (the first day's from the record).
-            lagged = np.r_[prev_obs[:1], view[:-1, wind]] if leads else prev_obs
-            wx = {c: view[:, i] for i, c in enumerate(cols)}
-            blocks.append(
-                _design(
-                    d.dayofyear.to_numpy(),
-                    features.weather_terms(wx, lagged),
-                    state,
-                    self.harmonics,
-                )
-            )
-        return np.concatenate(blocks), len(views)
-
-    @staticmethod
-    def _logit_cov(
-        X: np.ndarray, beta: np.ndarray, penalty: np.ndarray, weights: np.ndarray | None = None
-    ) -> np.ndarray:
-        p = 1.0 / (1.0 + np.exp(-X @ beta))
-        v = p * (1 - p) * (1.0 if weights is None else weights)
-        info = (X * v[:, None]).T @ X + np.diag(penalty)
-        return np.linalg.pinv(info)
-
-    def _scale(self, X: np.ndarray) -> np.ndarray:
-        out = X.copy()
-        out[..., 1:] = (X[..., 1:] - self.mu_) / self.sd_
-        return out
-
+    # -- simulate ----------------------------------------------------------------------
     def _draw(
         self, mean: np.ndarray, cov: np.ndarray, n: int, rng: np.random.Generator
     ) -> np.ndarray:
@@ -261,7 +240,64 @@ class Hurdle(Model):
         # draws and arithmetic, without a decomposition per forecast
         k = len(mean)
         z = drawn(rng, ("standard_normal", n, k), n * k, lambda g: g.standard_normal((n, k)))
-        return mean + z @ _mvn_factor(cov).T
+        return mean + z @ mvn_factor(cov).T
+
+    def _simulate(
+        self,
+        dates: pd.DatetimeIndex,
+        weather: FutureWeather,
+        n: int,
+        rng: np.random.Generator,
+        calibration: GateCalibration | None,
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Counts (n, h) and each path's raw gate probability (n, h), day by day."""
+        h = len(dates)
+        # one child stream per purpose, none of them the target's: both targets draw alike
+        gate_params, count_params, gate_key, count_key = rng.spawn(4)
+        beta = self._draw(self.beta_, self.beta_cov_, n, gate_params)
+        gamma = self._draw(self.gamma_, self.gamma_cov_, n, count_params)
+        keys = (gate_key.integers(2**63, size=2), count_key.integers(2**63, size=2))
+        r = 1.0 / max(self.dispersion_, 1e-6)
+        gate_state = features.PathState(self.crossing_tail_, n)
+        count_state = features.PathState(self.history_tail_, n)
+        wx, blur = hd.served_weather(weather, n, self.last_wind_)
+        calendar = hd.calendar_terms(dates, self.harmonics)
+        leads = weather.day_leads()
+        out = np.zeros((n, h), dtype=np.int64)
+        raw = np.zeros((n, h))
+        for t in range(h):
+            gs = gate_state.terms()[:, : hd.GATE_STATE]
+            G = hd.gate_design(calendar[t], wx[:, t], np.full(n, blur[t]), gs)
+            cs = count_state.terms()[:, 1:]
+            C = scaled(np.concatenate([G, cs], axis=1), self.mu_, self.sd_)
+            G = scaled(G, self.gate_mu_, self.gate_sd_)
+            raw[:, t] = 1.0 / (1.0 + np.exp(-np.einsum("ij,ij->i", G, beta)))
+            p = raw[:, t]
+            if calibration is not None and leads[t] > 0:
+                p = calibration.prob(p, int(leads[t]), dates[t])
+            cross = day_uniforms(keys[0], dates[t], n) < p
+            u = day_uniforms(keys[1], dates[t], n)
+            eta = np.minimum(np.einsum("ij,ij->i", C, gamma), np.log(self.count_cap_))
+            if self.count_family == "negbin":
+                mu_t = np.exp(np.maximum(eta, -10))
+                size = 1 + nbinom_quantile(u, r, r / (r + mu_t))
+            else:
+                noise = self.dispersion_ * special.ndtri(u)
+                size = np.maximum(1, np.rint(np.exp(np.clip(eta + noise, -10, 12))))
+            size = np.minimum(size, 2 * self.count_cap_)
+            y = np.where(cross, size, 0).astype(np.int64)
+            out[:, t] = y
+            gate_state.update(cross.astype(np.int64))
+            count_state.update(y)
+        return out, raw
+
+    def gate_paths(
+        self, horizon: int, weather: FutureWeather, n: int, rng: np.random.Generator
+    ) -> np.ndarray:
+        """Each path's raw (uncalibrated) gate probability over the next `horizon` days:
+        (n, horizon). What the gate's calibration is fitted on."""
+        dates = pd.date_range(self.last_date_ + pd.Timedelta(days=1), periods=horizon, freq="D")
+        return self._simulate(dates, weather.head(horizon), n, rng, None)[1]
 
     def _predict(
         self,
@@ -271,50 +307,6 @@ class Hurdle(Model):
         rng: np.random.Generator,
     ) -> np.ndarray:
         assert weather is not None
-        n, h = n_samples, len(dates)
-        beta = self._draw(self.beta_, self.beta_cov_, n, rng)
-        gamma = self._draw(self.gamma_, self.gamma_cov_, n, rng)
-        r = 1.0 / max(self.dispersion_, 1e-6)
-        state = features.PathState(self.history_tail_, n)
-        # Everything but the series state is known for every day up front: the season, the
-        # weather terms (yesterday's wind is the path's own), already scaled. Each day then
-        # only fills in the state columns; the design row is the one `_design` builds.
-        cols = {c: np.broadcast_to(weather.column(c), (n, h)) for c in features.CORE_WEATHER}
-        wind = cols["wind_mean_ms"]
-        prev = np.concatenate([np.full((n, 1), self.last_wind_), wind[:, :-1]], axis=1)
-        wx = features.weather_terms(cols, prev)  # (n, h, 10)
-        season = features.fourier(features.day_of_year(dates), self.harmonics)  # (h, 2H)
-        n_static = 1 + season.shape[1] + wx.shape[-1]
-        X = np.empty((n, n_static + 4))
-        X[:, 0] = 1.0
-        mu, sd = self.mu_, self.sd_
-        calm = wx[..., 3]
-        out = np.zeros((n, h), dtype=np.int64)
-        for t in range(h):
-            X[:, 1 : 1 + season.shape[1]] = (season[t] - mu[: season.shape[1]]) / sd[
-                : season.shape[1]
-            ]
-            X[:, 1 + season.shape[1] : n_static] = (
-                wx[:, t] - mu[season.shape[1] : n_static - 1]
-            ) / sd[season.shape[1] : n_static - 1]
-            st = state.terms()
-            X[:, n_static : n_static + 3] = (st - mu[n_static - 1 : n_static + 2]) / sd[
-                n_static - 1 : n_static + 2
-            ]
-            X[:, n_static + 3] = (calm[:, t] * st[:, 0] - mu[-1]) / sd[-1]
-            p = 1.0 / (1.0 + np.exp(-np.einsum("ij,ij->i", X, beta)))
-            eta = np.einsum("ij,ij->i", X, gamma)
-            if self.count_family == "negbin":
-                mu_t = np.exp(np.clip(eta, -10, 10))
-                size = 1 + rng.negative_binomial(r, r / (r + mu_t))
-            else:
-                noise = self.dispersion_ * rng.standard_normal(n)
-                size = np.maximum(1, np.rint(np.exp(np.clip(eta + noise, -10, 12))))
-            y = np.where(rng.random(n) < p, size, 0).astype(np.int64)
-            out[:, t] = y
-            state.update(y)
-        if self.recal_ is None:
-            return out
-        # a child stream (spawning draws nothing from `rng`): day t's moves depend on days
-        # up to t only, so a day's numbers do not depend on the horizon asked
-        return self.recal_.apply(out, rng.spawn(1)[0])
+        if is_legacy(self):  # a champion pickled before issue 21 forecasts as it did
+            return legacy_predict(self, dates, weather, n_samples, rng)
+        return self._simulate(dates, weather, n_samples, rng, self.recal_)[0]

@@ -1,8 +1,9 @@
-"""Out-of-sample recalibration of P(any crossing), fitted inside a model's `fit`.
+"""After-the-fact recalibration of P(any crossing): the ensemble's pool map (`recalibrate`),
+and the map of hurdles pickled before issue 21 (`forecasting.models._hurdle_legacy`). The
+hurdle itself now calibrates its shared crossing-day gate inside its simulation
+(`forecasting.models.gate_calibration`).
 
-Why: under the weather a planner gets (an issued forecast), the hurdle's P(any crossing) runs
-high (benchmarks/CALIBRATION.md). A model with `recalibrate` on fixes that with only the
-history it is given, so what is served is what the backtest validated:
+How it was built for the hurdle (the ensemble's pool follows the same steps):
 
 1. Inner rolling origins over the end of the fitted history: the last `n_origins` weekly
    origins, in `refits` blocks. The base model (the same model without recalibration) is
@@ -27,14 +28,12 @@ from __future__ import annotations
 
 import logging
 import warnings
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from forecasting import features, schema
-from forecasting.models.base import Model
+from forecasting import features
 from forecasting.weather.error_model import ForecastErrorModel
 from forecasting.weather.paths import FutureWeather, every_day
 
@@ -114,45 +113,6 @@ def simulated_issued_weather(
     issued = err.issue(truth.to_numpy(dtype=float), cols, rng)
     paths = err.spread(issued, cols, n, rng)
     return FutureWeather(days, paths, cols, every_day("simulated", len(days)))
-
-
-def inner_pairs(
-    make_base: Callable[[], Model],
-    history: pd.DataFrame,
-    weather: pd.DataFrame,
-    origins: list[pd.Timestamp],
-    refits: int,
-    horizon: int,
-    draws: tuple[int, np.random.Generator],
-) -> pd.DataFrame:
-    """(origin, lead, p, y) for every inner origin and lead: the base model's forecast
-    P(any) and whether a crossing happened. The base model is refitted `refits` times, each
-    time on the history before the first origin of its block of origins."""
-    n, rng = draws
-    dates = pd.DatetimeIndex(history[schema.DATE])
-    wdates = pd.DatetimeIndex(weather[schema.DATE])
-    actual = pd.Series(history[make_base().target].to_numpy(dtype=float), index=dates)
-    filled = features.fill_weather(weather)  # once: every origin's truth is read from it
-    rows = []
-    for block in np.array_split(np.arange(len(origins)), max(1, min(refits, len(origins)))):
-        first = origins[block[0]]
-        model = make_base().fit(history.loc[dates < first], weather.loc[wdates < first])
-        for origin in (origins[i] for i in block):
-            days = pd.date_range(origin, periods=horizon, freq="D")
-            state = model.condition(history.loc[dates < origin], weather.loc[wdates < origin])
-            fw = (
-                simulated_issued_weather(weather, days, n, rng, filled)
-                if model.uses_weather
-                else None
-            )
-            p = (state.predict(horizon, fw, n, rng).samples > 0).mean(axis=0)
-            y = actual.reindex(days).to_numpy(dtype=float)
-            rows += [
-                {"origin": origin, "lead": k + 1, "p": float(p[k]), "y": bool(y[k] > 0)}
-                for k in range(horizon)
-                if np.isfinite(y[k])  # a day missing from the history scores nothing
-            ]
-    return pd.DataFrame(rows)
 
 
 def fit_calibration(pairs: pd.DataFrame) -> PAnyCalibration | None:

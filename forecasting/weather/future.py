@@ -126,7 +126,12 @@ def build_future_weather(
                 values[:, i, :] = drawn[:, k, :]
     for i, row in fixed.items():
         values[:, i, :] = row
-    return FutureWeather(dates, values, variables, tuple(sources))
+    leads = np.zeros(len(dates), dtype=np.int64)
+    middle = np.full((len(dates), len(variables)), np.nan)
+    for i, row in centre.items():  # the issued forecast each spread day rests on, and its lead
+        leads[i] = (dates[i] - t).days + 1
+        middle[i] = row
+    return FutureWeather(dates, values, variables, tuple(sources), leads, middle)
 
 
 def _plan_days(

@@ -22,12 +22,19 @@ def every_day(source: WeatherSource, n_days: int) -> tuple[WeatherSource, ...]:
 class FutureWeather:
     """Weather for forecast days: `values[k, t, j]` is variable `columns[j]` on `dates[t]`
     in weather path k. One path is a single scenario; many paths carry forecast uncertainty.
-    `sources[t]` says where day t came from (request, forecast, observed or climatology)."""
+    `sources[t]` says where day t came from (request, forecast, observed or climatology).
+
+    Days spread around an issued forecast also carry that forecast: `centre[t]` (NaN on other
+    days) and its lead `leads[t]` (1 on the issue date; 0 where the weather is taken as known:
+    observed, hindsight, climatology draws, a scenario taken exactly). Without them every day
+    counts as known."""
 
     dates: pd.DatetimeIndex
     values: np.ndarray
     columns: tuple[str, ...]
     sources: tuple[WeatherSource, ...] = field(default=())
+    leads: np.ndarray | None = None  # (days,) int
+    centre: np.ndarray | None = None  # (days, variables)
 
     def __post_init__(self) -> None:
         """Check shapes; default every day's source to 'observed'."""
@@ -41,6 +48,18 @@ class FutureWeather:
         object.__setattr__(self, "dates", pd.DatetimeIndex(self.dates))
         if not self.sources:
             object.__setattr__(self, "sources", every_day("observed", len(self.dates)))
+        if (self.leads is None) != (self.centre is None):
+            raise ValueError("future weather needs both leads and centre, or neither")
+        if self.leads is not None and self.centre is not None:
+            leads = np.asarray(self.leads, dtype=np.int64)
+            centre = np.asarray(self.centre, dtype=float)
+            if leads.shape != (len(self.dates),) or centre.shape != v.shape[1:]:
+                raise ValueError(
+                    f"leads must be ({len(self.dates)},) and centre {v.shape[1:]}, got "
+                    f"{leads.shape} and {centre.shape}"
+                )
+            object.__setattr__(self, "leads", leads)
+            object.__setattr__(self, "centre", centre)
 
     @classmethod
     def from_frame(cls, frame: pd.DataFrame, source: WeatherSource = "observed") -> FutureWeather:
@@ -72,7 +91,24 @@ class FutureWeather:
 
     def subset_paths(self, idx: np.ndarray) -> FutureWeather:
         """A FutureWeather holding only the paths in `idx` (repeats allowed)."""
-        return FutureWeather(self.dates, self.values[idx], self.columns, self.sources)
+        return FutureWeather(
+            self.dates, self.values[idx], self.columns, self.sources, self.leads, self.centre
+        )
+
+    def head(self, days: int) -> FutureWeather:
+        """The first `days` days."""
+        return FutureWeather(
+            self.dates[:days],
+            self.values[:, :days],
+            self.columns,
+            self.sources[:days],
+            None if self.leads is None else self.leads[:days],
+            None if self.centre is None else self.centre[:days],
+        )
+
+    def day_leads(self) -> np.ndarray:
+        """Each day's forecast lead (0: weather taken as known)."""
+        return np.zeros(len(self.dates), dtype=np.int64) if self.leads is None else self.leads
 
     def require(self, variables: Sequence[str]) -> None:
         """Raise InputError naming the first needed variable that is absent or missing a day."""

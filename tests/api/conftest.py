@@ -213,7 +213,6 @@ def settings(tmp_path: Path, data_dir: Path, origin: date) -> ApiSettings:
         open_meteo_url="",
         poll_seconds=0,
         n_samples=400,
-        scenario_samples=300,
         today=origin,
     )
 

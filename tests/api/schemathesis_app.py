@@ -75,7 +75,7 @@ def app_and_schema(prefix: str) -> tuple[FastAPI, Any]:
 
 @contextmanager
 def serving(
-    app: FastAPI, fitted: Any, data_dir: Path, tmp: Path, n_samples: int, scenario_samples: int
+    app: FastAPI, fitted: Any, data_dir: Path, tmp: Path, n_samples: int
 ) -> Iterator[DataWindow]:
     """Serve `app` with the fitted champions, the data in `data_dir` and an archive in `tmp`
     (today pinned to the day after the data; no rate limit, so every case is answered);
@@ -92,8 +92,7 @@ def serving(
         admin_token="schemathesis-token",
         open_meteo_url="",
         poll_seconds=0,
-        n_samples=n_samples,
-        scenario_samples=scenario_samples,
+        n_samples=n_samples,  # scenarios too: each is paired with the default forecast
         scenario_rate_limit="",  # hundreds of POSTs: test the schema, not the rate limit
         today=window.today,
     )

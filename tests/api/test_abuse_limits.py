@@ -156,7 +156,8 @@ def _dedupe(settings: ApiSettings, registry: FakeRegistry, origin: date) -> None
         # levels change the rendering, not the forecast: still stored once
         assert _post_and_count(c, {**_scenario(origin), "levels": [50]}, 1) == (2, 4, 4)
         issued = c.get("/v1/forecasts/issued", params={"date": origin.isoformat(), "kind": "all"})
-        assert len(issued.json()["forecasts"]) == 2
+        kinds = sorted(f["kind"] for f in issued.json()["forecasts"])
+        assert kinds == ["default", "scenario", "scenario"]  # and their baseline, once
     # A restart computes the same key: still one row for the same scenario.
     with TestClient(build_app(settings, registry)) as c:
         assert _post_and_count(c, _scenario(origin), 1) == (2, 4, 4)

@@ -30,10 +30,10 @@ def test_every_issued_forecast_is_archived(
     with TestClient(build_app(s, registry)) as c:
         f = c.get("/v1/forecast").json()
         c.get("/v1/forecast", params={"levels": "90"})  # the same issued forecast (cached)
-        scen = c.post(
+        scen = c.post(  # the same question as the GET: its baseline is that cached forecast
             "/v1/forecast",
             json={
-                "horizon": 3,
+                "horizon": 7,
                 "weather": [
                     {
                         "date": day.isoformat(),

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from api.schemas import ExceedanceResponse, ForecastResponse
+from api.schemas import ExceedanceResponse, ForecastResponse, ScenarioResponse
 from forecasting.contract import WEATHER_SOURCES
 from tests.api.conftest import build_app, extend, write_processed
 
@@ -26,8 +26,11 @@ WEATHER_DAY = {
 STORMY = {**WEATHER_DAY, "wind_mean_ms": 14.0, "wind_max_hourly_ms": 20.0, "gust_max_ms": 28.0}
 
 
-def _check_forecast(body: dict[str, Any], levels: tuple[str, ...]) -> None:
-    ForecastResponse.model_validate(body)
+def _check_forecast(body: dict[str, Any], levels: tuple[str, ...], paired: bool = False) -> None:
+    """The contract of a forecast answer; `paired`: a scenario's, whose days and total also
+    carry `baseline` and `difference` (tests/api/test_scenario_paired.py)."""
+    (ScenarioResponse if paired else ForecastResponse).model_validate(body)
+    added = {"baseline", "difference"} if paired else set()
     assert set(body) == {
         "target",
         "start",
@@ -48,24 +51,28 @@ def _check_forecast(body: dict[str, Any], levels: tuple[str, ...]) -> None:
     assert len(body["days"]) == body["horizon"]
     assert body["start"] >= body["issue_date"] > body["data_as_of"]
     assert set(body["model"]) == {"name", "version", "trained_at"}
-    assert set(body["week_total"]) == {"median", "mean", "bands"}
+    assert set(body["week_total"]) == {"median", "mean", "bands"} | added
     assert list(body["band_coverage"]) == list(levels)
     assert list(body["week_total"]["bands"]) == list(levels)
     for i, day in enumerate(body["days"]):
-        assert set(day) == {
-            "date",
-            "median",
-            "mean",
-            "p_any",
-            "risk",
-            "bands",
-            "if_crossing",
-            "p_at_least",
-            "weather_source",
-            "weather",
-            "weather_place",
-            "weather_issued_at",
-        }
+        assert (
+            set(day)
+            == {
+                "date",
+                "median",
+                "mean",
+                "p_any",
+                "risk",
+                "bands",
+                "if_crossing",
+                "p_at_least",
+                "weather_source",
+                "weather",
+                "weather_place",
+                "weather_issued_at",
+            }
+            | added
+        )
         expected = date.fromisoformat(body["start"]) + timedelta(days=i)
         assert day["date"] == expected.isoformat()
         assert list(day["bands"]) == list(levels)
@@ -175,7 +182,7 @@ def test_post_scenario_calm_day_raises_p_any(client: TestClient, origin: date) -
     )
     assert calm.status_code == 200, calm.text
     c, s = calm.json(), stormy.json()
-    _check_forecast(c, ("80", "95"))
+    _check_forecast(c, ("80", "95"), paired=True)
     sources = [d["weather_source"] for d in c["days"]]
     assert sources[2] == "request" and sources.count("request") == 1
     assert c["days"][2]["p_any"] > s["days"][2]["p_any"] + 0.2

@@ -124,7 +124,7 @@ def pg_app_settings(
         update={
             "archive_url": pg_url,
             "archive_outbox": str(tmp_path / "outbox.db"),
-            "scenario_samples": 50,
+            "n_samples": 50,
             "archive_statement_timeout": 2.0,
         }
     )

@@ -25,7 +25,7 @@ APP, schema = app_and_schema("schemathesis-import-")
 def window(
     tmp_path_factory: pytest.TempPathFactory, data_dir: Path, fitted: Any
 ) -> Iterator[DataWindow]:
-    with serving(APP, fitted, data_dir, tmp_path_factory.mktemp("schemathesis"), 200, 100) as w:
+    with serving(APP, fitted, data_dir, tmp_path_factory.mktemp("schemathesis"), 200) as w:
         yield w
 
 

@@ -40,7 +40,7 @@ def window(
     fitted: Any,
 ) -> Iterator[DataWindow]:
     request.config.pluginmanager.register(_Summary(), "schemathesis-outside-window")
-    with serving(APP, fitted, data_dir, tmp_path_factory.mktemp("schemathesis-full"), 100, 50) as w:
+    with serving(APP, fitted, data_dir, tmp_path_factory.mktemp("schemathesis-full"), 100) as w:
         yield w
 
 

@@ -51,7 +51,6 @@ def base(
         update={
             "archive_url": pg_url,
             "archive_outbox": str(tmp_path / "outbox.db"),
-            "scenario_samples": 50,
             "n_samples": 100,
         }
     )

@@ -1,8 +1,9 @@
-"""P(any) recalibration fitted inside the model on earlier origins only (seeded synthetic data)."""
+"""The ensemble's P(any) recalibration, fitted on earlier origins only (seeded synthetic data).
+
+The hurdle's own calibration, drawn inside its simulation, is tested in test_gate_calibration.py.
+"""
 
 from __future__ import annotations
-
-import pickle
 
 import numpy as np
 import pandas as pd
@@ -20,7 +21,6 @@ from forecasting.weather.paths import FutureWeather
 from tests.synthetic import generate_series
 
 HORIZON = 7
-FAST = {"recalibrate": True, "recal_origins": 26, "recal_refits": 2, "recal_samples": 100}
 
 
 @pytest.fixture(scope="module")
@@ -81,86 +81,6 @@ def _future(series, t: int):  # type: ignore[no-untyped-def]
     return FutureWeather.from_frame(weather[weather["date"].isin(days)])
 
 
-def test_recalibration_sees_only_history_before_the_origin(series) -> None:  # type: ignore[no-untyped-def]
-    """Fit at T on history before T; data from T on are perturbed: the map and the forecast
-    at T are unchanged, and every inner origin and the days it forecast lie before T."""
-    arrivals, weather = series
-    t = 850
-    origin = arrivals["date"].iloc[t]
-    fw = _future(series, t)
-
-    def fit_and_forecast(arr: pd.DataFrame, wx: pd.DataFrame):  # type: ignore[no-untyped-def]
-        hist = arr.iloc[:t]
-        model = create("hurdle", **FAST).fit(hist, wx[wx["date"] < origin])
-        return model, model.predict(HORIZON, fw, 500, seed=2)
-
-    base, fc = fit_and_forecast(arrivals, weather)
-    assert base.recal_ is not None and base.recal_.n_pairs == 26 * HORIZON
-    assert max(base.recal_.origins) + pd.Timedelta(days=HORIZON - 1) < origin
-    assert len(base.recal_.origins) == 26
-    perturbed_a, perturbed_w = arrivals.copy(), weather.copy()
-    perturbed_a.loc[t:, "people"] = 50_000
-    perturbed_w.loc[perturbed_w["date"] >= origin, "wind_mean_ms"] = 0.0
-    again, fc2 = fit_and_forecast(perturbed_a, perturbed_w)
-    assert again.recal_ == base.recal_
-    np.testing.assert_array_equal(fc2.samples, fc.samples)
-    # And data inside the inner window do move the map.
-    inside = arrivals.copy()
-    inside.loc[t - 60 : t - 1, "people"] = 0
-    moved, _ = fit_and_forecast(inside, weather)
-    assert moved.recal_ != base.recal_
-
-
-def test_recalibrated_hurdle_serves_the_calibrated_paths(series) -> None:  # type: ignore[no-untyped-def]
-    """The served forecast is the raw forecast moved by the map fitted in `fit`, and the
-    map travels with the pickled model."""
-    arrivals, weather = series
-    t = 850
-    hist, wx = arrivals.iloc[:t], weather[weather["date"] < arrivals["date"].iloc[t]]
-    fw = _future(series, t)
-    model = create("hurdle", **FAST).fit(hist, wx)
-    raw = create("hurdle", recalibrate=False).fit(hist, wx).predict(HORIZON, fw, 4000, seed=5)
-    served = model.predict(HORIZON, fw, 4000, seed=5)
-    assert model.recal_ is not None
-    want = model.recal_.prob(raw.p_any(), np.arange(1, HORIZON + 1))
-    np.testing.assert_allclose(served.p_any(), want, atol=0.03)
-    loaded = pickle.loads(pickle.dumps(model))
-    np.testing.assert_array_equal(
-        loaded.predict(HORIZON, fw, 300, 1).samples, model.predict(HORIZON, fw, 300, 1).samples
-    )
-
-
-def test_recalibration_fixes_a_level_drop(series) -> None:  # type: ignore[no-untyped-def]
-    """Crossing days in the last year are cut by 40% (a level drop the seasonal fit on three
-    years lags behind): the recalibrated P(any) is nearer the recent frequency."""
-    arrivals, weather = series
-    t = 850
-    rng = np.random.default_rng(3)
-    dropped = arrivals.copy()
-    recent = np.arange(len(dropped)) >= t - 365
-    cut = recent & (dropped["people"] > 0) & (rng.random(len(dropped)) < 0.4)
-    dropped.loc[cut, ["people", "boats"]] = 0
-    hist, wx = dropped.iloc[:t], weather[weather["date"] < arrivals["date"].iloc[t]]
-    raw = create("hurdle", recalibrate=False).fit(hist, wx)
-    cal = create("hurdle", **FAST).fit(hist, wx)
-    assert cal.recal_ is not None and cal.recal_.intercept < 0
-    p_raw = cal.recal_.prob(np.array([0.5]), 1)
-    assert p_raw[0] < 0.5
-    fw = _future(series, t)
-    assert (
-        cal.predict(HORIZON, fw, 2000, 0).p_any().mean()
-        < raw.predict(HORIZON, fw, 2000, 0).p_any().mean()
-    )
-
-
-def test_too_short_history_skips_with_a_warning(series, caplog) -> None:  # type: ignore[no-untyped-def]
-    arrivals, weather = series
-    hist = arrivals.iloc[:400]
-    model = create("hurdle", **FAST).fit(hist, weather[weather["date"] <= hist["date"].iloc[-1]])
-    assert model.recal_ is None
-    assert "lower recal_origins" in caplog.text
-
-
 def test_ensemble_recalibrates_its_pool_on_earlier_origins(series) -> None:  # type: ignore[no-untyped-def]
     arrivals, weather = series
     t = 850
@@ -183,19 +103,6 @@ def test_ensemble_recalibrates_its_pool_on_earlier_origins(series) -> None:  # t
     fc = model.predict(HORIZON, fw, 400, seed=1)
     np.testing.assert_array_equal(fc.samples, again.predict(HORIZON, fw, 400, seed=1).samples)
     assert fc.is_nonnegative_integer()
-
-
-def test_model_pickled_before_recalibration_loads(series) -> None:  # type: ignore[no-untyped-def]
-    """A hurdle saved before the option reads the class values: no recalibration."""
-    arrivals, weather = series
-    hist = arrivals.iloc[:850]
-    model = create("hurdle", recalibrate=False).fit(hist, weather[weather["date"] < "2023-05-01"])
-    fw = _future(series, 850)
-    before = model.predict(HORIZON, fw, 200, seed=3).samples
-    for key in ("recalibrate", "recal_origins", "recal_refits", "recal_samples", "recal_"):
-        del model.__dict__[key]
-    assert model.get_params()["recalibrate"] is False and model.recal_ is None
-    np.testing.assert_array_equal(model.predict(HORIZON, fw, 200, seed=3).samples, before)
 
 
 def test_moves_keep_a_paths_character_across_the_week() -> None:

@@ -280,7 +280,8 @@ class Hurdle(Model):
             eta = np.minimum(np.einsum("ij,ij->i", C, gamma), np.log(self.count_cap_))
             if self.count_family == "negbin":
                 mu_t = np.exp(np.maximum(eta, -10))
-                size = 1 + nbinom_quantile(u, r, r / (r + mu_t))
+                size = np.ones(n)  # the inverse CDF is the cost: only crossing paths need it
+                size[cross] = 1 + nbinom_quantile(u[cross], r, r / (r + mu_t[cross]))
             else:
                 noise = self.dispersion_ * special.ndtri(u)
                 size = np.maximum(1, np.rint(np.exp(np.clip(eta + noise, -10, 12))))

@@ -53,8 +53,10 @@ typecheck: setup
 
 # The API part (benchmarks/api_bench.py, needs Debian's wrk) takes about 6 minutes; a smoke
 # run of it: make bench API_BENCH_ARGS=--quick
-bench: setup  ## the published backtest and API benchmarks (several minutes)
+bench: setup  ## the published backtest, peer and API benchmarks (several minutes)
 	$(BIN)/python benchmarks/backtest_benchmark.py
+	$(BIN)/pip install -q -c $(LOCK) -e '.[peers]'  # LightGBM, for the peers only (not in dev)
+	$(BIN)/python benchmarks/peers.py
 	$(BIN)/python benchmarks/api_bench.py $(API_BENCH_ARGS)
 
 clean:

@@ -3,6 +3,7 @@ pre-migrated SQLite store, free ports and processes that are always stopped."""
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import shutil
@@ -10,6 +11,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -94,12 +96,23 @@ def write_config(folder: Path, data: dict) -> Path:
     return p
 
 
+_MIGRATED: list[Path] = []  # this process's one migrated store, copied for every template
+
+
 def make_store_template(folder: Path) -> Path:
-    """An empty, fully migrated MLflow SQLite store (migrations take seconds; copies don't)."""
+    """An empty, fully migrated MLflow SQLite store, <folder>/template.db. Migrations take
+    seconds and copies don't: each test process migrates one store, and copies it here."""
     from mlflow import MlflowClient
 
+    if not (_MIGRATED and _MIGRATED[0].exists()):
+        cache = Path(tempfile.mkdtemp(prefix="mlflow-template-"))
+        atexit.register(shutil.rmtree, cache, ignore_errors=True)
+        migrated = cache / "template.db"
+        MlflowClient(tracking_uri=f"sqlite:///{migrated}").search_experiments(max_results=1)
+        _MIGRATED[:] = [migrated]
+    folder.mkdir(parents=True, exist_ok=True)
     db = folder / "template.db"
-    MlflowClient(tracking_uri=f"sqlite:///{db}").search_experiments(max_results=1)
+    shutil.copy(_MIGRATED[0], db)
     return db
 
 

@@ -93,7 +93,9 @@ class Registered:
 
 
 @dataclass(frozen=True)
-class _Verdict:
+class Verdict:
+    """The gate's comparison of a candidate with its champion, before registration."""
+
     champion_version: str | None
     champion_score: float | None
     reevaluated: bool
@@ -103,6 +105,7 @@ class _Verdict:
 
     @property
     def alias(self) -> str:
+        """The alias this verdict moves."""
         return CHAMPION_ALIAS if self.promote else CHALLENGER_ALIAS
 
 
@@ -220,9 +223,10 @@ def champion_scores(
     return gate.score(res.summary(), name), True, "re-run through this backtest", per_origin
 
 
-def _judge(
+def judge(
     c: Candidate, gate: GatePolicy, data: TrainingData, progress: ProgressFn | None
-) -> _Verdict:
+) -> Verdict:
+    """What the gate decides for `c` against its champion (not yet registered)."""
     champion = tracking.get_version_by_alias(c.registered_name, CHAMPION_ALIAS)
     score: float | None = None
     reevaluated = False
@@ -240,7 +244,7 @@ def _judge(
     elif score is None:
         reason = f"{reason}: {note}"
     version = champion.version if champion is not None else None
-    return _Verdict(version, score, reevaluated, promote, reason, test)
+    return Verdict(version, score, reevaluated, promote, reason, test)
 
 
 def _short(text: str, limit: int = TAG_LIMIT) -> str:
@@ -249,7 +253,7 @@ def _short(text: str, limit: int = TAG_LIMIT) -> str:
 
 
 def _version_tags(
-    c: Candidate, v: _Verdict, gate: GatePolicy, provenance: Provenance, record_uri: str
+    c: Candidate, v: Verdict, gate: GatePolicy, provenance: Provenance, record_uri: str
 ) -> dict[str, Any]:
     """A version's tags, each short: what the gate and a reader of the registry need, and
     where the long provenance is."""
@@ -274,7 +278,7 @@ def _version_tags(
 
 
 def _log_provenance(
-    c: Candidate, v: _Verdict, gate: GatePolicy, provenance: Provenance, data: TrainingData
+    c: Candidate, v: Verdict, gate: GatePolicy, provenance: Provenance, data: TrainingData
 ) -> str:
     """Log the long provenance (full params, manifest, hashes, the gate's full reasoning) as
     ``provenance.json`` on the winner's run; returns its URI for the version's tag."""
@@ -302,22 +306,24 @@ def register(
     data: TrainingData,
     progress: ProgressFn | None,
     description: str = "",
+    verdict: Verdict | None = None,
 ) -> Registered:
     """Compare with the champion, register the winner, log its provenance artifact, tag and
-    describe the version (no alias yet). `description` is the experiment config's."""
+    describe the version (no alias yet). `description` is the experiment config's; `hold`, a
+    reason to keep it a challenger whatever the comparison says (`joint_gate`)."""
     if progress:
         progress(f"{c.backtest.target}: gate and register", 0, 1)
-    v = _judge(c, gate, data, progress)
+    v = verdict if verdict is not None else judge(c, gate, data, progress)
     run, name = c.run, c.registered_name
     version = tracking.register_model(c.model_uri, name)
     record_uri = _log_provenance(c, v, gate, provenance, data)
     tracking.set_version_tags(name, version, _version_tags(c, v, gate, provenance, record_uri))
     # Descriptions from the experiment config on the version and the registered model.
-    verdict = f"{v.alias}; {v.reason}"
+    said = f"{v.alias}; {v.reason}"
     tracking.describe_version(
         name,
         version,
-        provenance.version_description(run, c.trained_at, verdict, description, record_uri),
+        provenance.version_description(run, c.trained_at, said, description, record_uri),
     )
     tracking.describe_registered_model(name, provenance.model_description(run.target, description))
     record = {

@@ -30,7 +30,7 @@ import pandas as pd
 from forecasting import tracking
 from forecasting.errors import ConfigError
 from forecasting.evaluation.backtest import run_backtest
-from forecasting.training import gate
+from forecasting.training import gate, joint_gate
 from forecasting.training.config import ExperimentConfig, check_data
 from forecasting.training.plan import JobPlan, TargetPlan, resolve
 from forecasting.training.provenance import TrainingData, git_commit, load_data
@@ -269,12 +269,28 @@ def _gate_and_promote(
     progress: ProgressFn | None,
 ) -> None:
     """Registry last: everything before succeeded, so gate decisions are safe to act on.
-    All versions are registered and tagged before any alias moves; then every target's
+    Targets sharing the crossing-day gate are promoted together (`joint_gate`). All
+    versions are registered and tagged before any alias moves; then every target's
     alias moves in one transaction (`tracking.move_together`): all targets or none."""
     tracking.recover([c.registered_name for c in candidates])
+    verdicts = [gate.judge(c, ctx.gate, ctx.data, progress) for c in candidates]
+    holds = joint_gate.held_back(
+        {
+            c.backtest.target: joint_gate.Judged(c.run.model, v.promote, v.champion_version is None)
+            for c, v in zip(candidates, verdicts, strict=True)
+        }
+    )
     registered = [
-        gate.register(c, ctx.gate, ctx.provenance, ctx.data, progress, ctx.description)
-        for c in candidates
+        gate.register(
+            c,
+            ctx.gate,
+            ctx.provenance,
+            ctx.data,
+            progress,
+            ctx.description,
+            joint_gate.hold(v, holds.get(c.backtest.target)),
+        )
+        for c, v in zip(candidates, verdicts, strict=True)
     ]
     if registered:
         txn = tracking.move_together([gate.alias_move(r) for r in registered])

@@ -66,6 +66,16 @@ class JSONBytes(Response):
     media_type = "application/json"
 
 
+def _csv_response(description: str, example: str) -> dict[int | str, dict[str, Any]]:
+    """The OpenAPI 200 of a route that answers JSON or CSV."""
+    return {
+        200: {
+            "description": description,
+            "content": {"text/csv": {"schema": {"type": "string"}, "example": example}},
+        }
+    }
+
+
 FormatQuery = Annotated[
     Literal["json", "csv"] | None,
     Query(
@@ -76,15 +86,9 @@ FormatQuery = Annotated[
         examples=["csv"],
     ),
 ]
-
-_CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
-    200: {
-        "description": "The forecast: JSON, or CSV with `format=csv` or `Accept: text/csv`.",
-        "content": {"text/csv": {"schema": {"type": "string"}, "example": examples.FORECAST_CSV}},
-    }
-}
-
-
+_CSV_RESPONSE = _csv_response(
+    "The forecast: JSON, or CSV with `format=csv` or `Accept: text/csv`.", examples.FORECAST_CSV
+)
 ExceedanceFormatQuery = Annotated[
     Literal["json", "csv"] | None,
     Query(
@@ -95,14 +99,10 @@ ExceedanceFormatQuery = Annotated[
         examples=["csv"],
     ),
 ]
-
-_EXCEEDANCE_CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
-    200: {
-        "description": "The exceedance probabilities: JSON, or CSV with `format=csv` or "
-        "`Accept: text/csv`.",
-        "content": {"text/csv": {"schema": {"type": "string"}, "example": examples.EXCEEDANCE_CSV}},
-    }
-}
+_EXCEEDANCE_CSV_RESPONSE = _csv_response(
+    "The exceedance probabilities: JSON, or CSV with `format=csv` or `Accept: text/csv`.",
+    examples.EXCEEDANCE_CSV,
+)
 
 
 def _csv_attachment(text: str, name: str) -> Response:

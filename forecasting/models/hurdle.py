@@ -169,7 +169,7 @@ class Hurdle(Model):
                 history,
                 weather,
                 (self.recal_origins, self.recal_refits, self.recal_samples),
-                hd.crossing_days(history),
+                crossing,
             )
 
     def _fit_counts(self, y: np.ndarray, Cs: np.ndarray, copies: int) -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -22,6 +23,7 @@ from forecasting.contract import (
     DEFAULT_WEATHER_MODE,
     MAX_BRIDGE_DAYS,
     MAX_HORIZON,
+    MAX_SIMULATED_DAYS,
     MIN_HORIZON,
     NO_WEATHER,
     WEATHER_MODES,
@@ -29,7 +31,6 @@ from forecasting.contract import (
     WeatherSource,
 )
 from forecasting.forecast import Forecast
-from forecasting.models.base import Model
 from forecasting.weather.climatology import normals
 from forecasting.weather.future import (
     WeatherInputs,
@@ -38,6 +39,9 @@ from forecasting.weather.future import (
 )
 from forecasting.weather.history import WeatherHistory
 from forecasting.weather.paths import FutureWeather
+
+if TYPE_CHECKING:  # the Model interface only as a type: models' own inner origins issue here
+    from forecasting.models.base import Model
 
 log = logging.getLogger(__name__)
 
@@ -217,6 +221,35 @@ def _before(table: pd.DataFrame, day: pd.Timestamp) -> pd.DataFrame:
     return table.loc[dates < day]
 
 
+def simulate_days(
+    model: Model,
+    dates: pd.DatetimeIndex,
+    streams: WeatherStreams,
+    history: WeatherHistory,
+    n_samples: int,
+    *,
+    inputs: WeatherInputs | None = None,
+    weather: FutureWeather | None = None,
+    max_days: int = MAX_SIMULATED_DAYS,
+) -> tuple[Forecast, FutureWeather | None]:
+    """The paths of a conditioned `model` over `dates` (every day after its newest arrival):
+    the weather built in the streams' mode (unless `weather` is given), then the model's own
+    draws. The tail of every forecast: `issue_forecast` and the season outlook."""
+    fw = weather
+    if model.uses_weather and fw is None:
+        fw = build_future_weather(
+            tuple(model.weather_variables), dates, streams, history, n_samples, inputs
+        )
+    full = model.predict(
+        len(dates),
+        fw if model.uses_weather else None,
+        n_samples,
+        streams.predict(model.name),
+        max_days=max_days,
+    )
+    return full, fw
+
+
 def issue_forecast(
     model: Model,
     arrivals: pd.DataFrame,
@@ -233,13 +266,8 @@ def issue_forecast(
     data_end = pd.Timestamp(m.last_date_)
     check_window(spec, data_end)
     dates = pd.date_range(data_end + pd.Timedelta(days=1), spec.asked[-1], freq="D")
-    fw = weather
-    if m.uses_weather and fw is None:
-        fw = build_future_weather(
-            tuple(m.weather_variables), dates, spec.streams, history, spec.n_samples, inputs
-        )
-    full = m.predict(
-        len(dates), fw if m.uses_weather else None, spec.n_samples, spec.streams.predict(m.name)
+    full, fw = simulate_days(
+        m, dates, spec.streams, history, spec.n_samples, inputs=inputs, weather=weather
     )
     keep = slice(len(dates) - spec.horizon, len(dates))
     forecast = Forecast(full.dates[keep], full.samples[:, keep], full.target, full.model)
@@ -254,5 +282,6 @@ __all__ = [
     "check_window",
     "conditioned",
     "issue_forecast",
+    "simulate_days",
     "state_weather",
 ]

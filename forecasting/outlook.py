@@ -5,10 +5,11 @@ outlook answers with sample paths, like every forecast here: the fitted model ta
 from the newest arrivals (`Model.condition`, no refit) and simulates every day from the day
 after them (`start`) to `until`, so the cumulative total is summed along each path and its
 bands, mean and P(total ≥ X) are coherent. Weather beyond the weather forecast's range is
-climatology: the outlook builds it with the one weather builder
-(`forecasting.weather.future.build_future_weather`) in `climatology` mode, i.e. runs of the
-same days of past years drawn per path from the weather before `start`. The first week of a
-season total hangs little on the weather forecast, so the outlook does not splice one in.
+climatology: the outlook simulates through the tail every forecast shares
+(`forecasting.issuing.simulate_days`: the one weather builder, here in `climatology` mode,
+i.e. runs of the same days of past years drawn per path from the weather before `start`).
+The first week of a season total hangs little on the weather forecast, so the outlook does
+not splice one in.
 
 The year-end total is the year-to-date actual (1 January to the newest data) plus the
 simulated days to 31 December; the paths always reach it, whatever `until` is.
@@ -27,9 +28,9 @@ import pandas as pd
 from forecasting import schema
 from forecasting.contract import DEFAULT_LEVELS_PCT, MAX_OUTLOOK_DAYS, level_name
 from forecasting.forecast import Forecast, band, sample_quantiles
-from forecasting.issuing import CannotIssue, conditioned
+from forecasting.issuing import CannotIssue, conditioned, simulate_days
 from forecasting.models.base import Model
-from forecasting.weather.future import WeatherStreams, build_future_weather
+from forecasting.weather.future import WeatherStreams
 from forecasting.weather.history import WeatherHistory
 
 log = logging.getLogger(__name__)
@@ -186,11 +187,7 @@ def simulate_outlook(
     year_end = pd.Timestamp(year=start.year, month=12, day=31)
     dates = pd.date_range(m.last_date_ + pd.Timedelta(days=1), max(until, year_end), freq="D")
     streams = WeatherStreams(seed, start, OUTLOOK_WEATHER_MODE)
-    fw = None
-    if m.uses_weather:
-        variables = tuple(m.weather_variables)
-        fw = build_future_weather(variables, dates, streams, history, n_samples)
-    full = m.predict(len(dates), fw, n_samples, streams.predict(m.name), max_days=len(dates))
+    full, _ = simulate_days(m, dates, streams, history, n_samples, max_days=len(dates))
     keep = slice(len(dates) - ((dates[-1] - start).days + 1), len(dates))
     forecast = Forecast(full.dates[keep], full.samples[:, keep], full.target, full.model)
     ytd = year_to_date(arrivals, model.target, start)

@@ -10,11 +10,15 @@ where they disagree, which is what the over-confident hurdle needs under honest 
 Fitting, with only the history it is given (no look-ahead): the members are fitted once on
 the history before the first inner origin; at each of the last `inner_origins` weekly origins
 they take their state from the data before that origin (`Model.condition`, no refit) and
-forecast the next `horizon` days under a simulated issued weather forecast (the project's
-error model), as a backtest in `forecast` mode does. The mixture CRPS of weights w is
-Σ w_i E|X_i − y| − ½ Σ w_i w_j E|X_i − X_j|, quadratic in w; the weights per lead minimise it
-(averaged with the all-lead objective, to steady the per-lead estimate) over a simplex grid.
-The served members are then refitted on the whole history.
+forecast the next `horizon` days through `forecasting.issuing.issue_forecast`, all members
+sharing one weather draw built by the served builder (`build_future_weather`, `forecast` mode:
+a simulated issued forecast spread by the error model), exactly as a backtest issues them.
+The mixture CRPS of weights w is Σ w_i E|X_i − y| − ½ Σ w_i w_j E|X_i − X_j|, quadratic
+in w; the weights per lead minimise it (averaged with the all-lead objective, to steady the
+per-lead estimate) over a simplex grid. The inner origins end where both the arrivals and the
+observed weather end (weather lagging the arrivals is the normal state of a live service: a
+simulated issued forecast needs the weather that happened). The served members are then
+refitted on the whole history.
 
 P(any) calibration: by default the members come with their own defaults (the hurdle's gate
 calibration is off by default since issue 21). With `recalibrate`, the pool's P(any crossing)
@@ -37,11 +41,9 @@ import pandas as pd
 from forecasting import features, schema
 from forecasting.contract import DEFAULT_HORIZON
 from forecasting.models.base import Model
-from forecasting.models.recalibration import (
-    PAnyCalibration,
-    fit_calibration,
-    simulated_issued_weather,
-)
+from forecasting.models.recalibration import PAnyCalibration, fit_calibration
+from forecasting.weather.future import build_future_weather
+from forecasting.weather.history import WeatherHistory
 from forecasting.weather.paths import FutureWeather
 
 log = logging.getLogger(__name__)
@@ -106,15 +108,16 @@ class StackedEnsemble(Model):
     def _fit(self, history: pd.DataFrame, weather: pd.DataFrame | None) -> None:
         assert weather is not None
         dates = pd.DatetimeIndex(history[schema.DATE])
+        last = min(dates[-1], pd.Timestamp(weather[schema.DATE].max()))
         origins = [
-            dates[-1] - pd.Timedelta(days=self.horizon - 1 + 7 * k)
+            last - pd.Timedelta(days=self.horizon - 1 + 7 * k)
             for k in reversed(range(self.inner_origins))
         ]
         early = [
             self._member(m).fit(history.loc[dates < origins[0]], weather) for m in self.members
         ]
         a, b, p, y = _score_terms(
-            early, history, weather, origins, self.horizon, self._inner_draws()
+            early, history, weather, origins, self.horizon, (self.inner_samples, self.seed)
         )
         self.inner_crps_ = a.mean(axis=0)  # (members, leads): each member's own CRPS
         self.weights_ = _lead_weights(a, b, self.weight_step)
@@ -125,9 +128,6 @@ class StackedEnsemble(Model):
         )
         self.members_ = [self._member(m).fit(history, weather) for m in self.members]
         log.debug("ensemble weights by lead (members %s): %s", self.members, self.weights_)
-
-    def _inner_draws(self) -> tuple[int, np.random.Generator]:
-        return self.inner_samples, np.random.default_rng(self.seed)
 
     def _condition(self, history: pd.DataFrame, weather: pd.DataFrame | None) -> None:
         self.members_ = [m.condition(history, weather) for m in self.members_]
@@ -181,27 +181,31 @@ def _score_terms(
     weather: pd.DataFrame,
     origins: list[pd.Timestamp],
     horizon: int,
-    draws: tuple[int, np.random.Generator],
+    draws: tuple[int, int],
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Per origin and lead: A[o, i, l] = E|X_i − y|, B[o, i, j, l] = E|X_i − X_j|, the
-    members' P(any) P[o, i, l] and whether a crossing happened Y[o, l]."""
-    n, rng = draws
+    members' P(any) P[o, i, l] and whether a crossing happened Y[o, l]. `draws` is (paths,
+    seed); each origin's forecasts are issued as a backtest issues them (module doc)."""
+    from forecasting.issuing import IssueSpec, issue_forecast
+
+    n, seed = draws
     dates = pd.DatetimeIndex(history[schema.DATE])
+    book = WeatherHistory(weather)
+    # every observed column, as the backtest builds its shared draw (the same random streams)
+    variables = tuple(c for c in schema.WEATHER_COLUMNS if c in book.rows.columns)
     k = len(fitted)
     a = np.zeros((len(origins), k, horizon))
     b = np.zeros((len(origins), k, k, horizon))
     p = np.zeros((len(origins), k, horizon))
     hit = np.zeros((len(origins), horizon), dtype=bool)
     for o, origin in enumerate(origins):
-        known = history.loc[dates < origin]
-        days = pd.date_range(origin, periods=horizon, freq="D")
-        actual = history.loc[dates.isin(days), fitted[0].target].to_numpy(dtype=float)
-        fw = simulated_issued_weather(weather, days, n, rng)
-        samples = []
-        for model in fitted:
-            state = model.condition(known, weather.loc[weather[schema.DATE] < origin])
-            fc = state.predict(horizon, fw if model.uses_weather else None, n, rng)
-            samples.append(fc.samples.astype(float))
+        spec = IssueSpec(origin, horizon, None, n, seed, "forecast")
+        actual = history.loc[dates.isin(spec.asked), fitted[0].target].to_numpy(dtype=float)
+        fw = build_future_weather(variables, spec.asked, spec.streams, book, n)
+        samples = [
+            issue_forecast(m, history, book, spec, weather=fw).forecast.samples.astype(float)
+            for m in fitted
+        ]
         hit[o] = actual > 0
         for i in range(k):
             p[o, i] = (samples[i] > 0).mean(axis=0)

@@ -8,9 +8,9 @@ How it was built for the hurdle (the ensemble's pool follows the same steps):
 1. Inner rolling origins over the end of the fitted history: the last `n_origins` weekly
    origins, in `refits` blocks. The base model (the same model without recalibration) is
    fitted on the history before each block's first origin; at each origin of the block it
-   takes its state from the data before that origin (`Model.condition`, no refit) and
-   forecasts `horizon` days under a simulated issued weather forecast (the project's error
-   model), as a backtest in `forecast` mode does. Every inner origin lies inside the fitted
+   takes its state from the data before that origin and is issued `horizon` days through
+   `forecasting.issuing.issue_forecast` under the served weather builder's simulated issued
+   forecast, as a backtest in `forecast` mode does. Every inner origin lies inside the fitted
    history, so every pair is out of sample for the inner fit and before the served origin.
 2. The (lead, forecast P(any), outcome) pairs fit one Platt map pooled over leads with a
    lead term: logit p* = a + b·logit p + c·(lead − 1). Pooled, because a year of weekly
@@ -32,10 +32,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-
-from forecasting import features
-from forecasting.weather.error_model import ForecastErrorModel
-from forecasting.weather.paths import FutureWeather, every_day
 
 log = logging.getLogger(__name__)
 
@@ -94,25 +90,6 @@ def inner_origins(last_day: pd.Timestamp, n_origins: int, horizon: int) -> list[
     """The last `n_origins` weekly origins whose `horizon` days all end by `last_day`."""
     last = pd.Timestamp(last_day) - pd.Timedelta(days=horizon - 1)
     return [last - pd.Timedelta(days=7 * k) for k in reversed(range(n_origins))]
-
-
-def simulated_issued_weather(
-    weather: pd.DataFrame,
-    days: pd.DatetimeIndex,
-    n: int,
-    rng: np.random.Generator,
-    filled: pd.DataFrame | None = None,
-) -> FutureWeather:
-    """Paths spread around one simulated issued forecast of the observed weather on `days`
-    (what a backtest's `forecast` mode gives a model). `filled` is
-    ``features.fill_weather(weather)`` when the caller already has it (many origins)."""
-    cols = features.CORE_WEATHER
-    full = features.fill_weather(weather) if filled is None else filled
-    truth = full.reindex(days)[list(cols)].ffill().bfill()
-    err = ForecastErrorModel()
-    issued = err.issue(truth.to_numpy(dtype=float), cols, rng)
-    paths = err.spread(issued, cols, n, rng)
-    return FutureWeather(days, paths, cols, every_day("simulated", len(days)))
 
 
 def fit_calibration(pairs: pd.DataFrame) -> PAnyCalibration | None:

@@ -6,9 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from forecasting.evaluation.backtest import BacktestConfig, run_backtest
 from forecasting.models import create
 from forecasting.models._train_weather import decay_weights, weather_as_served
-from forecasting.models.ensemble import _lead_weights, _simplex
+from forecasting.models.ensemble import _lead_weights, _score_terms, _simplex
 from forecasting.weather.paths import FutureWeather
 from tests.synthetic import generate_series
 
@@ -124,6 +125,37 @@ def test_ensemble_uses_only_the_history_it_is_given(series) -> None:  # type: ig
     inside.loc[inside.index[-5:], "people"] += 50
     moved = create("ensemble", **params).fit(inside, w_hist)
     assert not np.allclose(moved.inner_crps_, base.inner_crps_)
+
+
+def test_inner_origins_are_issued_as_a_backtest_issues_them(series) -> None:  # type: ignore[no-untyped-def]
+    """The ensemble's inner forecasts are a forecast-mode backtest's: the same issued weather
+    (the served builder's streams, not a weather maker of their own) and the same issuing, so
+    each member's P(any) at the inner origins equals the backtest's at those origins."""
+    arrivals, weather = series
+    hist = arrivals.iloc[:850]
+    origins = [hist["date"].iloc[-1] - pd.Timedelta(days=HORIZON - 1 + 7 * k) for k in (1, 0)]
+    n, seed = 200, 5
+    cfg = BacktestConfig(
+        models=FAST_MEMBERS,
+        start=origins[0],
+        end=origins[-1],
+        weather_modes=("forecast",),
+        n_samples=n,
+        seed=seed,
+        n_jobs=1,
+        model_params=FAST_MEMBER_PARAMS,
+        weather_draws=1,
+    )
+    rows = run_backtest(arrivals, weather, cfg).rows
+    for origin in origins:  # one fit per origin, as the backtest fits
+        known = hist[hist["date"] < origin]
+        fitted = [
+            create(m, **FAST_MEMBER_PARAMS.get(m, {})).fit(known, weather) for m in FAST_MEMBERS
+        ]
+        _, _, p, _ = _score_terms(fitted, hist, weather, [origin], HORIZON, (n, seed))
+        for i, name in enumerate(FAST_MEMBERS):
+            want = rows[(rows["model"] == name) & (rows["origin"] == origin)].sort_values("lead")
+            np.testing.assert_allclose(p[0, i], want["p_any"].to_numpy())
 
 
 def test_ensemble_pool_keeps_paths_and_beats_climatology(series) -> None:  # type: ignore[no-untyped-def]

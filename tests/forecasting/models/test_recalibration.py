@@ -15,7 +15,6 @@ from forecasting.models.recalibration import (
     PAnyCalibration,
     fit_calibration,
     inner_origins,
-    simulated_issued_weather,
 )
 from forecasting.weather.paths import FutureWeather
 from tests.synthetic import generate_series
@@ -118,20 +117,14 @@ def test_moves_keep_a_paths_character_across_the_week() -> None:
     assert empty_all_week == 500
 
 
-def test_inner_weather_and_state_read_the_filled_table(series) -> None:  # type: ignore[no-untyped-def]
-    """The shortcuts of the inner forecasts are exact: the simulated issued weather from a
-    table filled once equals filling it per origin, and a conditioned hurdle's wind is the
-    gap-filled table's (a missing day, a short and a long gap just before the origin)."""
+def test_a_conditioned_state_reads_the_filled_table(series) -> None:  # type: ignore[no-untyped-def]
+    """A conditioned hurdle's wind is the gap-filled table's (a missing day, a short and a
+    long gap just before the origin), as the inner origins' states need."""
     arrivals, weather = series
     t = 700
     gappy = weather.drop(index=[t - 20]).copy()
     gappy.loc[t - 4 : t - 3, "wind_mean_ms"] = np.nan  # carried forward
     gappy.loc[t - 12 : t - 6, "wind_mean_ms"] = np.nan  # partly the median
-    days = pd.date_range(arrivals["date"].iloc[t], periods=HORIZON)
-    once = features.fill_weather(gappy)
-    a = simulated_issued_weather(gappy, days, 50, np.random.default_rng(4))
-    b = simulated_issued_weather(gappy, days, 50, np.random.default_rng(4), filled=once)
-    np.testing.assert_array_equal(a.values, b.values)
     model = create("hurdle", recalibrate=False).fit(arrivals.iloc[:500], weather.iloc[:500])
     for end in range(t - 14, t):
         last = arrivals["date"].iloc[end]

@@ -105,7 +105,7 @@ def archive_issued(
     """Submit `issued` to `archive` with what it was computed from (`archive_inputs`: the
     observed snapshot's version, the live weather point asked and its provider's error, the
     caller's scenario and its uncertainty). Sets its content-derived `forecast_id`, and its
-    `issued_at` to the archive's first issue of that id when there is one."""
+    `issued_at` to the first issue of that id by any worker (`ForecastArchive.issue_time`)."""
     record = archive_inputs(
         issued.issued,
         hindcast=issued.hindcast,
@@ -118,10 +118,9 @@ def archive_issued(
     # content-addressed: the same forecast (same question, model and data), issued
     # again or by another worker or replica, is archived once
     issued.forecast_id = content_key(issued, record)
-    # ... and answers with the time it was first issued, whichever worker asks
-    first = archive.first_issued(issued.forecast_id)
-    if first is not None:
-        issued.issued_at = first
+    # ... and answers with the time it was first issued, whichever worker asks (two workers
+    # computing it at once: the first to record its time in the shared outbox)
+    issued.issued_at = archive.issue_time(issued.forecast_id, issued.issued_at)
     archive.submit(archive_record(issued, record))
 
 

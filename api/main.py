@@ -27,6 +27,7 @@ from api.errors import BodyLimitMiddleware, install_error_handlers
 from api.metrics import Metrics, MetricsMiddleware
 from api.middleware.body_timeout import RequestLimitsMiddleware
 from api.middleware.head import HeadAsGetMiddleware
+from api.middleware.ratelimit import open_limiter
 from api.middleware.security import SecurityHeadersMiddleware
 from api.reload import start_watcher
 from api.routes import admin, forecast, health, history, issued, model, outlook, page
@@ -163,6 +164,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if o.error:
             log.warning("no %s champion at startup: %s", o.target, o.error)
     _require_registered(service)
+    open_limiter(app.state, service)  # logs where the windows live; warns if Redis is down
     if service.archive is not None:
         service.archive.start()  # serves (forecasts wait in the outbox) with the database down
     _prefetch_weather(service, settings)

@@ -165,8 +165,9 @@ class Metrics:
         self._computed_seen = service.computed
         if service.archive is not None:
             self.archive_failures.set(service.archive.failures)
-            self.archive_pending.set(service.archive.pending)
-            self.outbox_depth.set(service.archive.pending)
+            depth = service.archive.pending  # read from the outbox file every worker shares
+            self.archive_pending.set(depth)
+            self.outbox_depth.set(depth)
             self.archive_degraded.set(1.0 if service.archive.degraded else 0.0)
             self.archive_write_errors.set(service.archive.write_errors)
             pruned = service.archive.pruned

@@ -135,6 +135,15 @@ class ApiSettings(Settings):
         le=300,
         description="Seconds a request body may take to arrive in full; then 408.",
     )
+    header_read_timeout: float = Field(
+        default=10.0,
+        gt=0,
+        le=300,
+        description="Seconds a connection may take to send a request's line and headers, "
+        "counted from when it opens or goes idle after an answer (keep-alive); then the "
+        "server closes it (with a 408 when part of a request had arrived). Read by "
+        "`crossings serve` (api/middleware/connection.py).",
+    )
     risk_red_above: float = Field(
         default=RED_ABOVE, gt=0, lt=1, description="A day is red when P(any crossing) > this."
     )

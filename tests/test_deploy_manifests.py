@@ -5,6 +5,7 @@ Dockerfile passes hadolint. `docker compose config` runs where Docker Compose is
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import shlex
 import shutil
@@ -27,6 +28,7 @@ DOCKERFILE = ROOT / "Dockerfile"
 K8S_FILES = sorted(DEPLOY.glob("k8s-*.yaml"))
 COMPOSE = DEPLOY / "compose.yaml"
 IMAGE = "channel-crossings:latest"
+STORE = "rate-limit-store"  # the component label of the rate limit's Redis
 
 
 def docker_instructions() -> list[tuple[str, str]]:
@@ -66,8 +68,13 @@ def k8s_docs() -> Iterator[tuple[Path, dict[str, Any]]]:
                 yield path, doc
 
 
-def by_kind(kind: str) -> list[dict[str, Any]]:
-    return [doc for _, doc in k8s_docs() if doc["kind"] == kind]
+def component(doc: dict[str, Any]) -> str:
+    return str(doc["metadata"]["labels"]["app.kubernetes.io/component"])
+
+
+def by_kind(kind: str, of: str = "api") -> list[dict[str, Any]]:
+    """The manifests of `kind` for one component (the API's unless `of` says otherwise)."""
+    return [doc for _, doc in k8s_docs() if doc["kind"] == kind and component(doc) == of]
 
 
 def pod_containers(doc: dict[str, Any]) -> list[dict[str, Any]]:
@@ -187,7 +194,8 @@ def test_settings_come_from_secrets_and_name_real_settings() -> None:
 
 def test_one_image_name_and_the_commit_comes_from_the_build() -> None:
     workloads = [doc for _, doc in k8s_docs() if doc["kind"] in ("Deployment", "CronJob")]
-    images = {c["image"] for doc in workloads for c in pod_containers(doc)}
+    ours = [doc for doc in workloads if component(doc) != STORE]
+    images = {c["image"] for doc in ours for c in pod_containers(doc)}
     services = compose()["services"]
     images |= {s["image"] for s in services.values() if "build" in s}
     assert images == {IMAGE}, images
@@ -231,12 +239,61 @@ def test_the_image_copies_every_package_the_project_installs() -> None:
 
 
 def test_the_proxy_overwrites_the_client_address() -> None:
-    """uvicorn trusts the proxy's X-Forwarded-For (FORWARDED_ALLOW_IPS) and takes its leftmost
-    entry as the client, so nginx must overwrite the header with the address it saw: an
-    appended header lets any client choose its rate-limit key."""
+    """nginx overwrites X-Forwarded-For with the address it saw, so only that reaches the API
+    (which trusts the proxy alone, and takes the right-most untrusted entry anyway)."""
     proxy = next(c for c in compose()["configs"].values() if "proxy_pass" in c["content"])
     headers = re.findall(r"proxy_set_header\s+X-Forwarded-For\s+(\S+);", proxy["content"])
     assert headers == ["$$remote_addr"], headers
+
+
+def test_the_api_trusts_the_proxy_alone_for_the_client_address() -> None:
+    """FORWARDED_ALLOW_IPS names exactly the proxy's fixed address in compose (an address no
+    other container can get), a network in Kubernetes, and never "*" (uvicorn would take the
+    left-most X-Forwarded-For entry, which the client chooses)."""
+    services = compose()["services"]
+    trusted = services["api"]["environment"]["FORWARDED_ALLOW_IPS"]
+    proxy_ip = services["proxy"]["networks"]["default"]["ipv4_address"]
+    assert trusted == proxy_ip, (trusted, proxy_ip)
+    [pool] = compose()["networks"]["default"]["ipam"]["config"]
+    address = ipaddress.ip_address(proxy_ip)
+    assert address in ipaddress.ip_network(pool["subnet"])
+    assert address not in ipaddress.ip_network(pool["ip_range"]), "others could take it"
+    assert proxy_ip != pool["gateway"]
+    [deploy] = by_kind("Deployment")
+    [api] = pod_containers(deploy)
+    for value in trusted, env_of(api)["FORWARDED_ALLOW_IPS"]["value"]:
+        for entry in value.split(","):
+            ipaddress.ip_network(entry.strip())  # an address or a network: never "*"
+    for path in [*K8S_FILES, COMPOSE]:
+        text = path.read_text()
+        assert not re.search(r"FORWARDED_ALLOW_IPS\W+(value:\s*)?\"?\*", text), path
+        assert "forwarded-allow-ips=*" not in text.replace('"', ""), path
+
+
+def test_the_rate_limit_window_is_shared_by_default() -> None:
+    """Compose and Kubernetes keep the scenario rate limit's windows in their own Redis, so
+    replicas and workers share one limit per client."""
+    services = compose()["services"]
+    storage = services["api"]["environment"]["CROSSINGS_SCENARIO_RATE_LIMIT_STORAGE"]
+    assert storage == "redis://redis:6379"
+    assert services["redis"]["image"].startswith("redis:")
+    assert "healthcheck" in services["redis"]
+    assert services["api"]["depends_on"]["redis"] == {"condition": "service_healthy"}
+    [deploy] = by_kind("Deployment")
+    [api] = pod_containers(deploy)
+    k8s_storage = env_of(api)["CROSSINGS_SCENARIO_RATE_LIMIT_STORAGE"]["value"]
+    [svc] = by_kind("Service", of=STORE)
+    [port] = svc["spec"]["ports"]
+    assert k8s_storage == f"redis://{svc['metadata']['name']}:{port['port']}"
+    [store] = by_kind("Deployment", of=STORE)
+    [redis] = pod_containers(store)
+    assert redis["image"] == services["redis"]["image"]
+    assert (
+        svc["spec"]["selector"].items() <= store["spec"]["template"]["metadata"]["labels"].items()
+    )
+    assert redis["args"] == services["redis"]["command"]
+    for uri in storage, k8s_storage:
+        assert ApiSettings(scenario_rate_limit_storage=uri).scenario_rate_limit_storage == uri
 
 
 def test_hadolint_passes() -> None:

@@ -67,11 +67,26 @@ class ArchiveQueries:
         except Exception:  # a journal that cannot be read: the forecast is new to us
             log.debug("outbox lookup of %s failed", forecast_id, exc_info=True)
             found = None
-        # a SQLite archive serves one host, whose workers share the outbox and its issue times;
-        # a database server may serve replicas on other hosts: ask it too
-        local = self.engine.dialect.name == "sqlite"
-        if found is not None or local or not self._database_ready():
-            return _utc(found)
+        return _utc(found) if found is not None else self._archived_issue(forecast_id)
+
+    def issue_time(self, forecast_id: str, now: datetime) -> datetime:
+        """The `issued_at` to answer `forecast_id` with: its first issue (`first_issued`), or
+        else `now`, recorded in the outbox as its first issue unless another worker sharing
+        the file recorded one a moment before (then that one: two workers computing the same
+        new forecast at once answer with one issue time)."""
+        first = self.first_issued(forecast_id)
+        try:
+            return as_utc(self.outbox.claim_issued(forecast_id, first or now))
+        except Exception:  # a journal that cannot be written: this worker's own answer
+            log.debug("outbox issue time of %s not recorded", forecast_id, exc_info=True)
+            return first or now
+
+    def _archived_issue(self, forecast_id: str) -> datetime | None:
+        """The issue time of `forecast_id` in a PostgreSQL archive that takes writes, or None
+        (a SQLite archive serves one host, whose workers share the outbox and its issue
+        times; a database server may serve replicas on other hosts)."""
+        if self.engine.dialect.name == "sqlite" or not self._database_ready():
+            return None
         f = forecasts_table.c
         try:
             with self.engine.begin() as conn:

@@ -52,8 +52,8 @@ class ForecastArchive:
 
     `submit` journals a forecast in the durable local outbox and returns; the writer's replayer
     thread archives it (later, with the database down); `degraded` says so and `pending`
-    counts the outbox. The reads (`first_issued`, `issued_for`, `verifiable`, `get`) go to
-    the queries.
+    counts the outbox. The reads (`first_issued`, `issue_time`, `issued_for`, `verifiable`,
+    `get`) go to the queries.
     """
 
     def __init__(
@@ -92,7 +92,8 @@ class ForecastArchive:
 
     @property
     def pending(self) -> int:
-        """Forecasts in the outbox, waiting to be archived."""
+        """Forecasts in the outbox, waiting to be archived (read from the file, which the
+        host's workers share)."""
         return self.outbox.depth
 
     @property
@@ -162,6 +163,11 @@ class ForecastArchive:
     def first_issued(self, forecast_id: str) -> datetime | None:
         """When the forecast `forecast_id` was first issued, or None (see the queries)."""
         return self.queries.first_issued(forecast_id)
+
+    def issue_time(self, forecast_id: str, now: datetime) -> datetime:
+        """The `issued_at` every worker answers `forecast_id` with: its first issue, or `now`
+        recorded as such (see the queries)."""
+        return self.queries.issue_time(forecast_id, now)
 
     def issued_for(
         self, target: str, day: date, kinds: tuple[str, ...], limit: int = 100

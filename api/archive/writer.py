@@ -2,10 +2,13 @@
 
 `ArchiveWriter.submit` journals a forecast in the durable local outbox (api/archive/outbox.py)
 and returns; the replayer thread drains the outbox into the database in batches, idempotently
-(a forecast id already archived is skipped), and keeps what it could not write for later,
-backing off while the database is down. It also creates the schema (once the database answers)
-and runs the retention policy. The engine and the outbox are owned by the facade
-(`api.archive.store.ForecastArchive`), which shares them with the queries.
+(INSERT ... ON CONFLICT DO NOTHING: a forecast id already archived, by this worker or another,
+is skipped, never an error), and keeps what it could not write for later, backing off while the
+database is down. Workers sharing the outbox file claim the batches they write (see
+api/archive/outbox.py), so two never write the same records at once. It also creates the
+schema (once the database answers) and runs the retention policy. The engine and the outbox
+are owned by the facade (`api.archive.store.ForecastArchive`), which shares them with the
+queries.
 """
 
 from __future__ import annotations
@@ -14,9 +17,10 @@ import logging
 import random
 import threading
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, insert, select, text
+from sqlalchemy import Connection, CursorResult, Engine, insert, select, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 
 from api.archive.outbox import Outbox
@@ -37,7 +41,9 @@ log = logging.getLogger(__name__)
 # The PostgreSQL advisory lock key that serialises schema creation across replicas.
 SCHEMA_LOCK_KEY = 0x43524F5353  # "CROSS"
 
-WRITE_STALL_SECONDS = 1.0  # a write waiting longer than this marks the archive degraded
+# A statement of a write waiting longer than this marks the archive degraded (each statement
+# is timed on its own, so a large batch written steadily is not a stall).
+WRITE_STALL_SECONDS = 1.0
 
 
 BACKOFF_BASE = 0.2  # seconds: the cap of the first wait after a failed write
@@ -92,8 +98,9 @@ class ArchiveWriter:
     @property
     def degraded(self) -> bool:
         """True while the archive database did not take the last write (or the schema), or
-        a write has waited on it for more than WRITE_STALL_SECONDS (a locked table, a hung
-        server: the forecasts wait in the outbox)."""
+        a statement of a write has waited on it for more than WRITE_STALL_SECONDS (a locked
+        table, a hung server: the forecasts wait in the outbox). A forecast another worker
+        archived first is not a failure."""
         started = self._writing_since
         stalled = started is not None and time.monotonic() - started > WRITE_STALL_SECONDS
         return self.last_error is not None or stalled
@@ -191,7 +198,7 @@ class ArchiveWriter:
         failed = 0  # consecutive failed attempts
         while not self._stop.is_set():
             ok = self._drain_once()
-            if not ok:
+            if ok is None:
                 failed += 1
                 # Full-jitter exponential back-off that new forecasts cannot cut short: they
                 # wait in the outbox; only a flush or stop asks for an attempt now.
@@ -201,42 +208,46 @@ class ArchiveWriter:
             failed = 0
             if self._schema_ready and self.retention is not None:
                 self.retention.maybe_run(self.engine)  # hourly (and at start); bounded
-            if self.outbox.depth:
-                continue  # more to drain
+            if ok:
+                continue  # a full batch: more to drain (another worker's claims are its own)
             woken = self._wake.wait(5.0)
             self._wake.clear()
             if woken and self.linger > 0 and not self._flushing:
                 self._hurry.wait(self.linger)  # gather a batch
                 self._hurry.clear()
 
-    def _drain_once(self) -> bool:
-        """Write one batch from the outbox; False when the database refused it."""
+    def _drain_once(self) -> bool | None:
+        """Claim and write one batch from the outbox: True when it was full (there may be
+        more), False when it was not, None when the database refused it (the claims are
+        given back)."""
+        batch: list[str] = []
         try:
-            batch = self.outbox.oldest(self.batch)
+            claimed = self.outbox.claim(self.batch)
+            batch = [fid for fid, _ in claimed]
             if not self._schema_ready:  # also with nothing to write: is the database back?
                 self.create_schema()
-            if batch:
-                records = [
-                    ArchiveRecord(p["forecast"], p["days"], p.get("quantiles", []))
-                    for _, p in batch
-                ]
-                self._writing_since = time.monotonic()
-                try:
-                    self.write(records)
-                finally:
-                    self._writing_since = None
-                self.outbox.remove([fid for fid, _ in batch])
+            if claimed:
+                self.write([_record(p) for _, p in claimed])
+                self.outbox.remove(batch)
             if self.last_error is not None:
                 log.info("archive database available again; outbox depth %d", self.outbox.depth)
             self.last_error = None
-            return True
+            return len(batch) >= self.batch
         except Exception as exc:
             self._failed(exc)
-            return False
+            self._give_back(batch)
+            return None
         finally:
             with self._progress:
                 self._attempts += 1
                 self._progress.notify_all()
+
+    def _give_back(self, batch: list[str]) -> None:
+        """Release claims the database did not take, for any worker to retry (or they lapse)."""
+        try:
+            self.outbox.release(batch)
+        except Exception:
+            log.warning("outbox claims not released; they lapse with their lease", exc_info=True)
 
     def _failed(self, exc: BaseException) -> None:
         first = self.last_error is None
@@ -252,24 +263,48 @@ class ArchiveWriter:
             log.debug("archive database still unavailable: %s", exc)
 
     def write(self, records: list[ArchiveRecord]) -> None:
-        """Insert records in one transaction, skipping forecast ids already archived (a replay
-        never duplicates)."""
-        ids = [r.forecast["forecast_id"] for r in records]
+        """Insert records in one transaction, skipping forecast ids already archived (a replay,
+        or a forecast another worker archived first, is never duplicated nor an error)."""
         with self.engine.begin() as conn:
-            have = set(
-                conn.execute(
-                    select(forecasts_table.c.forecast_id).where(
-                        forecasts_table.c.forecast_id.in_(ids)
-                    )
-                ).scalars()
-            )
-            new = [r for r in records if r.forecast["forecast_id"] not in have]
-            if new:
-                conn.execute(insert(forecasts_table), [r.forecast for r in new])
-            days = [d for r in new for d in r.days]
+            new = self._insert_forecasts(conn, [r.forecast for r in records])
+            fresh = [r for r in records if r.forecast["forecast_id"] in new]
+            days = [d for r in fresh for d in r.days]
             if days:
-                conn.execute(insert(days_table), days)
-            quantiles = [q for r in new for q in r.quantiles]
+                self._timed(conn, insert(days_table), days)
+            quantiles = [q for r in fresh for q in r.quantiles]
             if quantiles:
-                conn.execute(insert(quantiles_table), quantiles)
-        self.written += len(new)
+                self._timed(conn, insert(quantiles_table), quantiles)
+        self.written += len(fresh)
+
+    def _insert_forecasts(self, conn: Connection, rows: list[dict[str, Any]]) -> set[str]:
+        """Insert the forecast rows whose ids are not archived yet (INSERT ... ON CONFLICT DO
+        NOTHING on PostgreSQL and SQLite: a concurrent insert of the same id waits for it,
+        then skips); the ids this transaction inserted."""
+        f = forecasts_table.c
+        dialect = {"postgresql": postgresql, "sqlite": sqlite}.get(conn.dialect.name)
+        if dialect is None:  # another database: skip what is there (no concurrent writers)
+            ids = [r["forecast_id"] for r in rows]
+            have = set(conn.execute(select(f.forecast_id).where(f.forecast_id.in_(ids))).scalars())
+            rows = [r for r in rows if r["forecast_id"] not in have]
+            if rows:
+                self._timed(conn, insert(forecasts_table), rows)
+            return {r["forecast_id"] for r in rows}
+        stmt = (
+            dialect.insert(forecasts_table)
+            .on_conflict_do_nothing(index_elements=[f.forecast_id])
+            .returning(f.forecast_id)
+        )
+        return set(self._timed(conn, stmt, rows).scalars())
+
+    def _timed(self, conn: Connection, stmt: Any, rows: list[dict[str, Any]]) -> CursorResult[Any]:
+        """Execute one statement of a write, timed for `degraded`'s stall."""
+        self._writing_since = time.monotonic()
+        try:
+            return conn.execute(stmt, rows)
+        finally:
+            self._writing_since = None
+
+
+def _record(payload: dict[str, Any]) -> ArchiveRecord:
+    """A journalled payload as the record it was."""
+    return ArchiveRecord(payload["forecast"], payload["days"], payload.get("quantiles", []))

@@ -3,7 +3,9 @@
 - `UVICORN_LIMITS` are the server options `crossings serve` runs with: the h11 HTTP parser
   (httptools buffers a header block of any size: a 50 MB header value was read whole) with
   `h11_max_incomplete_event_size`, so a header block that does not end within 64 KiB closes
-  the connection, and a keep-alive timeout for idle connections.
+  the connection, and a keep-alive timeout for idle connections; the parser is uvicorn's h11
+  protocol with a request-head deadline and nosniff on uvicorn's own answers
+  (`GuardedH11Protocol`, api/middleware/connection.py).
 - `RequestLimitsMiddleware` refuses headers over `MAX_HEADER_BYTES` in all (431; the server
   bound above is per read, this one exact and server-independent) and bounds the time a
   request's body may take to arrive: a body announced but never (fully) sent gets a 408
@@ -22,11 +24,13 @@ import orjson
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.middleware.connection import GuardedH11Protocol
+
 log = logging.getLogger(__name__)
 
 MAX_HEADER_BYTES: Final = 64 * 1024
 UVICORN_LIMITS: Final[dict[str, Any]] = {
-    "http": "h11",
+    "http": GuardedH11Protocol,  # h11, a deadline on request heads
     "h11_max_incomplete_event_size": MAX_HEADER_BYTES,
     "timeout_keep_alive": 5,
     "server_header": False,  # no "server: uvicorn" advertising the stack

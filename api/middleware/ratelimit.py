@@ -6,11 +6,17 @@ joined by ``;``; empty disables) caps the POSTs one client may make; a client ov
 429 with `Retry-After` (whole seconds until the oldest request in its window expires).
 Every POST to a limited route counts, valid or not. GET routes are not limited.
 
-The client is the peer address (`request.client.host`). Behind a proxy, run uvicorn with
-``--proxy-headers --forwarded-allow-ips=<the proxy>`` so that is the caller, not the proxy.
+The client is the peer address (`request.client.host`). Behind a proxy, set uvicorn's
+``FORWARDED_ALLOW_IPS`` to exactly the proxy's address(es), never ``*``: uvicorn then takes
+the right-most X-Forwarded-For entry that is not a trusted proxy, the address the proxy saw,
+whatever a client wrote into the header itself (with ``*`` it takes the left-most, which the
+client chooses).
+
 The window lives in `CROSSINGS_SCENARIO_RATE_LIMIT_STORAGE`: ``memory://`` (default) keeps it
 in each process, so every replica (and every worker) holds its own window and the fleet admits
-up to replicas × the limit; a shared ``redis://host:6379`` makes it one limit for all.
+up to replicas × workers × the limit; a shared ``redis://host:6379`` makes it one limit for
+all. While a shared store does not answer, each process counts in its own memory (a warning
+names the setting) and tries the store again every `RETRY_SECONDS`.
 """
 
 from __future__ import annotations
@@ -18,11 +24,13 @@ from __future__ import annotations
 import logging
 import math
 import time
+import urllib.parse
 from typing import TYPE_CHECKING, Any, Final
 
 from fastapi import HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from limits import RateLimitItem
+from limits.errors import StorageError
 from limits.storage import storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
@@ -36,6 +44,9 @@ log = logging.getLogger(__name__)
 
 MEMORY: Final = "memory://"
 _STATE: Final = "scenario_limiter"
+RETRY_SECONDS: Final = 30.0  # how long an unreachable shared store is left alone
+_TIMEOUT: Final = 1.0  # seconds a Redis connect or command may take
+_REDIS: Final = ("redis", "rediss", "redis+unix", "valkey", "valkeys", "valkey+unix")
 
 RATE_LIMITED: Final[dict[int | str, dict[str, Any]]] = {
     429: {
@@ -52,48 +63,133 @@ RATE_LIMITED: Final[dict[int | str, dict[str, Any]]] = {
 }
 
 
+def _moving_window(uri: str) -> MovingWindowRateLimiter:
+    """A moving-window limiter on the storage `uri` names; its failures raise StorageError,
+    and a Redis one gives up on a connection or a command after `_TIMEOUT` seconds."""
+    options: dict[str, Any] = {"wrap_exceptions": True}
+    if urllib.parse.urlparse(uri).scheme in _REDIS:
+        options |= {"socket_connect_timeout": _TIMEOUT, "socket_timeout": _TIMEOUT}
+    return MovingWindowRateLimiter(storage_from_string(check_storage(uri), **options))
+
+
+def shown(uri: str) -> str:
+    """`uri` without its password, for logs."""
+    parts = urllib.parse.urlsplit(uri)
+    if parts.password is None:
+        return uri
+    netloc = parts.netloc.rsplit("@", 1)[1]
+    user = f"{parts.username}:" if parts.username else ":"
+    return urllib.parse.urlunsplit(parts._replace(netloc=f"{user}***@{netloc}"))
+
+
+def _over(
+    limiter: MovingWindowRateLimiter, limits: list[RateLimitItem], client: str
+) -> float | None:
+    """Count one request from `client` in `limiter`: None when allowed, else the seconds until
+    it may post again (then not counted)."""
+    for item in limits:
+        if not limiter.test(item, "scenario", client):
+            reset, _ = limiter.get_window_stats(item, "scenario", client)
+            return max(1.0, reset - time.time())
+    for item in limits:
+        if not limiter.hit(item, "scenario", client):  # a concurrent hit won
+            reset, _ = limiter.get_window_stats(item, "scenario", client)
+            return max(1.0, reset - time.time())
+    return None
+
+
 class ScenarioLimiter:
-    """The moving-window limits of one service, keyed by client address."""
+    """The moving-window limits of one service, keyed by client address; with a shared store,
+    a per-process memory window stands in while the store does not answer."""
 
     def __init__(self, limits: list[RateLimitItem], storage_uri: str = MEMORY) -> None:
         self.limits = limits
         self.storage_uri = storage_uri
         self.in_memory = storage_uri.startswith("memory:")
-        storage = storage_from_string(check_storage(storage_uri)) if limits else None
-        self._limiter = MovingWindowRateLimiter(storage) if storage is not None else None
+        self._limiter = _moving_window(storage_uri) if limits else None
+        self._fallback = _moving_window(MEMORY) if limits and not self.in_memory else None
+        self._down_until: float | None = None  # monotonic time to try the store again
 
     @property
     def enabled(self) -> bool:
         """False when no limit is configured."""
         return bool(self.limits)
 
+    @property
+    def shared_down(self) -> bool:
+        """Whether the shared store failed and the memory window stands in."""
+        return self._down_until is not None
+
+    def describe(self) -> str:
+        """Where the windows live, for the start-up log."""
+        if not self.enabled:
+            return "scenario rate limit off (CROSSINGS_SCENARIO_RATE_LIMIT is empty)"
+        limits = ";".join(str(x) for x in self.limits)
+        where = "each process its own window" if self.in_memory else "shared by every process"
+        return f"scenario rate limit {limits} per client in {shown(self.storage_uri)} ({where})"
+
+    def check(self) -> bool:
+        """Ping the shared store (True for memory or no limit); on failure the memory window
+        stands in, with a warning naming the setting."""
+        if self._limiter is None or self.in_memory:
+            return True
+        if self._limiter.storage.check():
+            return True
+        self._failed("it does not answer a ping")
+        return False
+
+    def _failed(self, why: object) -> None:
+        if self._down_until is None:
+            log.warning(
+                "CROSSINGS_SCENARIO_RATE_LIMIT_STORAGE %s is unreachable (%s): each process "
+                "counts scenario POSTs in its own memory until it answers (tried again every "
+                "%.0f s)",
+                shown(self.storage_uri),
+                why,
+                RETRY_SECONDS,
+            )
+        self._down_until = time.monotonic() + RETRY_SECONDS
+
     def hit(self, client: str) -> float | None:
         """Count one request from `client`: None when it is allowed, else the seconds until
         it may post again (the request is then not counted)."""
         if self._limiter is None:
             return None
-        for item in self.limits:
-            if not self._limiter.test(item, "scenario", client):
-                reset, _ = self._limiter.get_window_stats(item, "scenario", client)
-                return max(1.0, reset - time.time())
-        for item in self.limits:
-            if not self._limiter.hit(item, "scenario", client):  # a concurrent hit won
-                reset, _ = self._limiter.get_window_stats(item, "scenario", client)
-                return max(1.0, reset - time.time())
-        return None
+        if self._fallback is None:
+            return _over(self._limiter, self.limits, client)
+        if self._down_until is not None and time.monotonic() < self._down_until:
+            return _over(self._fallback, self.limits, client)
+        try:
+            wait = _over(self._limiter, self.limits, client)
+        except StorageError as exc:
+            self._failed(exc.storage_error)
+            return _over(self._fallback, self.limits, client)
+        if self._down_until is not None:
+            self._down_until = None
+            log.warning(
+                "CROSSINGS_SCENARIO_RATE_LIMIT_STORAGE %s answers again", shown(self.storage_uri)
+            )
+        return wait
+
+
+def open_limiter(state: Any, service: ForecastService) -> ScenarioLimiter:
+    """The service's limiter, built at start-up (`state` is the app's): logs where its windows
+    live and pings a shared store, warning when it does not answer."""
+    s = service.settings
+    limiter = ScenarioLimiter(parse_limit(s.scenario_rate_limit), s.scenario_rate_limit_storage)
+    setattr(state, _STATE, (service, limiter))
+    log.info("%s", limiter.describe())
+    limiter.check()
+    return limiter
 
 
 def _limiter(request: Request, service: ForecastService) -> ScenarioLimiter:
-    """The limiter of the running service, built on first use (one per lifespan)."""
-    state = request.app.state
-    current: tuple[ForecastService, ScenarioLimiter] | None = getattr(state, _STATE, None)
+    """The limiter of the running service (built in the lifespan, else on first use)."""
+    current: tuple[ForecastService, ScenarioLimiter] | None = getattr(
+        request.app.state, _STATE, None
+    )
     if current is None or current[0] is not service:
-        s = service.settings
-        current = (
-            service,
-            ScenarioLimiter(parse_limit(s.scenario_rate_limit), s.scenario_rate_limit_storage),
-        )
-        setattr(state, _STATE, current)
+        return open_limiter(request.app.state, service)
     return current[1]
 
 

@@ -61,7 +61,7 @@ def serve(
             workers=workers,
             access_log=access_log,
             log_level="info",
-            **UVICORN_LIMITS,  # the h11 parser with a 64 KiB header bound, a keep-alive timeout
+            **UVICORN_LIMITS,  # h11: a 64 KiB header bound, head and keep-alive timeouts
         )
     finally:
         if fresh_dir is not None:

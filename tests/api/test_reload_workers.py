@@ -25,7 +25,7 @@ from api.archive.outbox import MEMORY
 from api.archive.store import ForecastArchive
 from api.reload import ReloadWatcher, bump_generation, read_generation
 from forecasting.contract import CHAMPION_ALIAS, registered_name
-from tests.api.test_replicas import serve_two_workers
+from tests.support.serving import serve_trained
 
 PREFIX = "reloadworkers"
 TOKEN = "reload-test-token"
@@ -105,7 +105,7 @@ def two_workers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Served]:
     """`crossings serve --workers 2` on a tiny trained registry, a SQLite archive, an admin
     token and no alias polling (so only the reload can move a worker)."""
     root = tmp_path_factory.mktemp("reload")
-    with serve_two_workers(root, PREFIX, CROSSINGS_ADMIN_TOKEN=TOKEN) as (base, uri):
+    with serve_trained(root, PREFIX, CROSSINGS_ADMIN_TOKEN=TOKEN) as (base, uri):
         yield Served(base, uri)
 
 

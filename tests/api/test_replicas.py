@@ -11,8 +11,6 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
-from pathlib import Path
 
 import httpx
 import pytest
@@ -22,21 +20,7 @@ from sqlalchemy import create_engine, inspect
 from api.archive.outbox import MEMORY
 from api.archive.store import ForecastArchive
 from api.archive.tables import engine_url, metadata
-from forecasting.ingest import ingest
-from forecasting.training.config import parse_config
-from forecasting.training.job import train
-from tests.lifecycle import (
-    VENV_BIN,
-    env_with_venv,
-    free_port,
-    fresh_store,
-    make_store_template,
-    small_config,
-    start,
-    stop,
-    wait_http,
-    write_sources,
-)
+from tests.support.serving import serve_trained
 
 STARTS = 6
 
@@ -73,43 +57,10 @@ REQUESTS = 40
 SCRAPES = 3
 
 
-@contextmanager
-def serve_two_workers(root: Path, prefix: str, **env: str) -> Iterator[tuple[str, str]]:
-    """`crossings serve --workers 2` on a freshly trained tiny registry (people only, a
-    SQLite archive, no alias polling, no live provider) in `root`; yields (URL, tracking URI).
-    `env` adds or overrides CROSSINGS_* settings."""
-    uri = fresh_store(make_store_template(root), root / "mlruns")
-    ingest(*write_sources(root / "src"), root / "data")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("MLFLOW_TRACKING_URI", uri)
-        mp.chdir(root)
-        train(parse_config(small_config(prefix, prefix)), root / "data")
-    full_env = env_with_venv(
-        MLFLOW_TRACKING_URI=uri,
-        CROSSINGS_DATA_DIR=str(root / "data"),
-        CROSSINGS_ARCHIVE_URL=f"sqlite:///{root / 'archive.db'}",
-        CROSSINGS_MODEL_NAME_PREFIX=prefix,
-        CROSSINGS_TARGETS='["people"]',
-        CROSSINGS_POLL_SECONDS="0",
-        CROSSINGS_OPEN_METEO_URL="",  # no live provider: the model learned synthetic weather
-        **env,
-    )
-    full_env.pop("PROMETHEUS_MULTIPROC_DIR", None)  # serve must make its own
-    port, log = free_port(), root / "serve.log"
-    cmd = [str(VENV_BIN / "crossings"), "serve", "--port", str(port), "--workers", "2"]
-    proc = start(cmd, log, full_env, cwd=root)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_http(f"{base}/readyz", 180, proc, log)
-        yield base, uri
-    finally:
-        stop(proc)
-
-
 @pytest.fixture(scope="module")
 def two_workers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`crossings serve --workers 2` on a freshly trained tiny registry; yields its URL."""
-    with serve_two_workers(tmp_path_factory.mktemp("replicas"), PREFIX) as (base, _):
+    with serve_trained(tmp_path_factory.mktemp("replicas"), PREFIX) as (base, _):
         yield base
 
 

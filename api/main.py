@@ -32,6 +32,7 @@ from api.middleware.security import SecurityHeadersMiddleware
 from api.reload import start_watcher
 from api.routes import admin, forecast, health, history, issued, model, outlook, page
 from api.routes import verification as verification_routes
+from api.schemas.live import install_live_examples, served_issue_date
 from api.service import ForecastService
 from api.settings import ApiSettings, get_settings
 from api.verification import verify
@@ -216,6 +217,7 @@ def create_app() -> FastAPI:
         verification_routes.router,
     ):
         app.include_router(router)
+    install_live_examples(app, lambda: served_issue_date(app.state))  # examples the data accepts
 
     def body_limit() -> int:
         service = getattr(app.state, "service", None)

@@ -3,12 +3,35 @@ reads as a list of its flags."""
 
 from __future__ import annotations
 
+import inspect
 from pathlib import Path
-from typing import Annotated, Final
+from typing import Annotated, Any, Final
 
 import typer
+from typer import rich_utils
+from typer.core import TyperOption
 
 from forecasting.contract import MAX_HORIZON, MIN_HORIZON
+
+_typed = TyperOption.display_type_rich
+_command_help = rich_utils._make_command_help
+
+
+def _flag_type(self: TyperOption, ctx: Any) -> str | None:
+    """A flag takes no value: no ``<bool>`` beside ``--json`` or ``--help``."""
+    return None if self.is_flag else _typed(self, ctx)
+
+
+def _one_paragraph(*, help_text: str, markup_mode: Any) -> Any:
+    """A command's line in ``crossings --help``: its docstring's first paragraph, joined
+    (Typer keeps the docstring's line breaks there, which broke lines mid-sentence)."""
+    first = inspect.cleandoc(help_text).split("\n\n")[0]
+    return _command_help(help_text=" ".join(first.split()), markup_mode=markup_mode)
+
+
+# Typer's help, tidied for every command (each imports this module): see the two above.
+TyperOption.display_type_rich = _flag_type  # type: ignore[method-assign]
+rich_utils._make_command_help = _one_paragraph
 
 ArrivalsOpt = Annotated[
     Path | None,

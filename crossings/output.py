@@ -7,7 +7,7 @@ and errors (stderr, progress bars only on a terminal).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -41,6 +41,25 @@ BACKTEST_TABLE_COLUMNS = (
     "fit_seconds_median",
 )
 TRAIN_TABLE_METRICS = ("crps", "mae", "coverage_80", "brier")
+
+
+def numbers_table(
+    title: str, headers: Sequence[str], rows: Sequence[Sequence[str]], text_columns: int = 1
+) -> Table:
+    """A table that fits the terminal without cutting a number: the first `text_columns`
+    columns are words (wrapped as needed), the others numbers, right-aligned and never
+    narrower than their longest number. A cell wraps only at its spaces (a band's
+    ``lo– hi`` onto two lines), so every number appears whole."""
+    table = Table(title=title, show_edge=False)
+    for i, header in enumerate(headers):
+        if i < text_columns:
+            table.add_column(header, overflow="fold")
+            continue
+        widest = max((len(word) for row in rows for word in row[i].split()), default=1)
+        table.add_column(header, justify="right", min_width=widest, overflow="fold")
+    for row in rows:
+        table.add_row(*row)
+    return table
 
 
 def print_error(exc: Exception) -> None:
@@ -78,13 +97,12 @@ def print_ingest(result: IngestResult, out_dir: Path) -> None:
 
 def print_backtest(summary: pd.DataFrame, cfg: BacktestConfig) -> None:
     """The backtest's metrics per model, best CRPS first."""
-    table = Table(title=f"Backtest: {cfg.target}, {len(cfg.origins)} origins")
-    table.add_column("model")
-    for c in BACKTEST_TABLE_COLUMNS:
-        table.add_column(c, justify="right")
-    for name, row in summary.sort_values("crps").iterrows():
-        table.add_row(str(name), *(f"{row[c]:.3f}" for c in BACKTEST_TABLE_COLUMNS))
-    console.print(table)
+    rows = [
+        [str(name), *(f"{row[c]:.3f}" for c in BACKTEST_TABLE_COLUMNS)]
+        for name, row in summary.sort_values("crps").iterrows()
+    ]
+    title = f"Backtest: {cfg.target}, {len(cfg.origins)} origins"
+    console.print(numbers_table(title, ["model", *BACKTEST_TABLE_COLUMNS], rows))
 
 
 def _jsonable(v: object) -> object:
@@ -179,18 +197,16 @@ def print_train_result(result: TrainResult) -> None:
     where the runs are."""
     mode, metric = result.gate_weather_mode, result.gate_metric
     for target, tr in result.targets.items():
-        table = Table(title=f"{result.experiment_name}: {target} (backtest, {mode} weather)")
-        table.add_column("model")
-        table.add_column(f"gate: {metric}", justify="right")
-        for key in TRAIN_TABLE_METRICS:
-            table.add_column(key, justify="right")
+        rows = []
         for run in sorted(tr.runs, key=lambda r: r.gate_score):
             cells = [
                 f"{run.metrics.get(f'{mode}/{k}', float('nan')):.3f}" for k in TRAIN_TABLE_METRICS
             ]
             name = f"[bold]{run.model}[/] (winner)" if run.model == tr.winner else run.model
-            table.add_row(name, f"{run.gate_score:.3f}", *cells)
-        console.print(table)
+            rows.append([name, f"{run.gate_score:.3f}", *cells])
+        title = f"{result.experiment_name}: {target} (backtest, {mode} weather)"
+        headers = ["model", f"gate: {metric}", *TRAIN_TABLE_METRICS]
+        console.print(numbers_table(title, headers, rows))
         d = tr.decision
         if d is not None:
             versus = (
@@ -264,6 +280,7 @@ __all__ = [
     "console",
     "err_console",
     "fetched_json",
+    "numbers_table",
     "print_backtest",
     "print_error",
     "print_fetched",

@@ -3,10 +3,10 @@ and /v1/forecast/exceedance. Every forecast has an issue date (today, a hindcast
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Any
 
 import orjson
-from fastapi import APIRouter, Depends, Query, Request, Response
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.concurrency import run_in_threadpool
 
 from api.cache import CACHE_UNTIL
@@ -21,9 +21,16 @@ from api.deps import (
     ThresholdsDep,
     WeatherModeQuery,
 )
-from api.export import CSV_MEDIA_TYPE, exceedance_csv, forecast_csv
+from api.export import exceedance_csv, forecast_csv
 from api.middleware.ratelimit import RATE_LIMITED, limit_scenarios
 from api.rendering import Issued, paired_payload
+from api.routes.formats import (
+    CONTEXT_HELP,
+    FormatQuery,
+    csv_attachment,
+    csv_response,
+    wants_csv,
+)
 from api.schemas import (
     ExceedanceResponse,
     ForecastResponse,
@@ -66,59 +73,20 @@ class JSONBytes(Response):
     media_type = "application/json"
 
 
-def _csv_response(description: str, example: str) -> dict[int | str, dict[str, Any]]:
-    """The OpenAPI 200 of a route that answers JSON or CSV."""
-    return {
-        200: {
-            "description": description,
-            "content": {"text/csv": {"schema": {"type": "string"}, "example": example}},
-        }
-    }
-
-
-FormatQuery = Annotated[
-    Literal["json", "csv"] | None,
-    Query(
-        alias="format",
-        description="json, or csv: one row per day with flat columns (date, median, mean, "
-        "p_any, risk, lo-50, hi-50, lo-80, hi-80, lo-95, hi-95, p_ge_K per threshold, ...). "
-        "Default: csv when the Accept header asks for text/csv, else json.",
-        examples=["csv"],
-    ),
-]
-_CSV_RESPONSE = _csv_response(
-    "The forecast: JSON, or CSV with `format=csv` or `Accept: text/csv`.", examples.FORECAST_CSV
+_CSV_RESPONSE = csv_response(
+    "The forecast: JSON, or CSV with `format=csv` or `Accept: text/csv`: one row per day "
+    "(date, median, mean, p_any, risk, lo-L and hi-L per band level, p_ge_K per threshold, "
+    "if_crossing_median with its 80% range if_crossing_lo80 and if_crossing_hi80, "
+    "weather_source, wind_mean_ms, gust_max_ms), then a last row whose date is `total`: the "
+    "total over the days returned (median, mean, bands; the JSON's `week_total`). "
+    f"{CONTEXT_HELP} Counts are whole numbers, means have one decimal.",
+    examples.FORECAST_CSV,
 )
-ExceedanceFormatQuery = Annotated[
-    Literal["json", "csv"] | None,
-    Query(
-        alias="format",
-        description="json, or csv: one row per day with the columns date, p_ge_K per threshold, "
-        "weather_source, target and issue_date. Default: csv when the Accept header asks for "
-        "text/csv, else json.",
-        examples=["csv"],
-    ),
-]
-_EXCEEDANCE_CSV_RESPONSE = _csv_response(
-    "The exceedance probabilities: JSON, or CSV with `format=csv` or `Accept: text/csv`.",
+_EXCEEDANCE_CSV_RESPONSE = csv_response(
+    "The exceedance probabilities: JSON, or CSV with `format=csv` or `Accept: text/csv`: one "
+    f"row per day (date, p_ge_K per threshold, weather_source). {CONTEXT_HELP}",
     examples.EXCEEDANCE_CSV,
 )
-
-
-def _csv_attachment(text: str, name: str) -> Response:
-    """A CSV download named `name`."""
-    return Response(
-        text,
-        media_type=CSV_MEDIA_TYPE,
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
-    )
-
-
-def wants_csv(request: Request, fmt: str | None) -> bool:
-    """CSV when `format=csv`, or when no format is given and Accept names text/csv."""
-    if fmt is not None:
-        return fmt == "csv"
-    return "text/csv" in request.headers.get("accept", "")
 
 
 @router.get(
@@ -139,8 +107,11 @@ async def get_forecast(
     fmt: FormatQuery = None,
 ) -> Response:
     """Daily median, mean, P(any crossing) with its risk category, bands, the count if
-    crossings happen, P(≥ k) and the weather assumed, plus the total over the horizon; as
-    JSON, or as CSV (`format=csv` or `Accept: text/csv`).
+    crossings happen, P(≥ k) and the weather assumed, plus `week_total`: the total over the
+    days returned (`horizon` days from `start`; a week by default); as JSON, or as CSV
+    (`format=csv` or `Accept: text/csv`: a row per day, then a last row whose date is
+    `total`, that total; target, issue_date, hindcast, model_version and data_as_of on every
+    row).
 
     The forecast is issued on `issue_date` (today, or a hindcast: see `hindcast`), from the
     newest arrivals without a refit (`bridged_days` simulated up to the issue date). Weather
@@ -151,7 +122,7 @@ async def get_forecast(
     issued = await _default_issued(request, service, champion, ask)
     if wants_csv(request, fmt):
         name = f"crossings-{issued.target}-{issued.start.isoformat()}.csv"
-        return _csv_attachment(forecast_csv(issued.payload(levels), levels), name)
+        return csv_attachment(forecast_csv(issued.payload(levels), levels), name)
     return JSONBytes(issued.rendered(levels))
 
 
@@ -205,12 +176,12 @@ async def get_exceedance(
     start: StartQuery = None,
     as_of: AsOfQuery = None,
     weather_mode: WeatherModeQuery = DEFAULT_WEATHER_MODE,
-    fmt: ExceedanceFormatQuery = None,
+    fmt: FormatQuery = None,
 ) -> Response | ExceedanceResponse:
     """For each day and each threshold k, the probability that the count reaches k, from the
     same sample paths as GET /v1/forecast; as JSON, or as CSV (`format=csv` or
     `Accept: text/csv`: one row per day, `date`, `p_ge_K` per threshold, `weather_source`,
-    and `target` and `issue_date` on every row).
+    and target, issue_date, hindcast, model_version and data_as_of on every row).
 
     Without `thresholds`, the target's planner thresholds: the same k as every forecast
     day's `p_at_least` and the page (by default 100, 300 and 500 people, 2, 5 and 10 boats;
@@ -221,5 +192,5 @@ async def get_exceedance(
     payload = issued.exceedance(ks)
     if wants_csv(request, fmt):
         name = f"crossings-exceedance-{issued.target}-{issued.start.isoformat()}.csv"
-        return _csv_attachment(exceedance_csv(payload), name)
+        return csv_attachment(exceedance_csv(payload), name)
     return ExceedanceResponse.model_validate(payload)

@@ -37,7 +37,8 @@ async def get_verification(
     target: Annotated[Target, Query(description="people or boats.")] = "people",
 ) -> VerificationResponse:
     """Scores the archived default-weather forecasts (served, and hindcasts backfilled by
-    `crossings reissue`) whose days now have actuals: CRPS (from the archived percentiles),
+    `crossings reissue --weeks 8`, or `crossings reissue --from YYYY-MM-DD --to YYYY-MM-DD`:
+    it needs one or the other) whose days now have actuals: CRPS (from the archived percentiles),
     Brier score of P(any), coverage of the archived bands and the median's error, each beside
     the climatology model's forecast issued on the same dates for the same days (issued now
     where the archive lacks it). Plus the scores by lead, a reliability diagram of P(any) and,

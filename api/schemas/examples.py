@@ -1,9 +1,19 @@
-"""OpenAPI examples of the request and response bodies (documentation only)."""
+"""OpenAPI examples of the request and response bodies (documentation only).
+
+The dates are written for data ending on EXAMPLE_DATA_AS_OF and a forecast issued on
+EXAMPLE_START; the served OpenAPI document moves them to the served data's own issue date
+(`api.schemas.live`), so a request copied from it is one the service accepts.
+
+The forecast day is one self-consistent distribution (a crossing with probability 0.62, then
+a count of median 265): its median, mean, bands, P(≥ k) and count if crossings happen are
+read from the same samples, as a served forecast's are; the scenario's day likewise.
+"""
 
 from __future__ import annotations
 
 from typing import Any, Final
 
+from api.export import exceedance_csv, forecast_csv
 from forecasting.contract import (
     DEFAULT_HORIZON,
     DEFAULT_LEVELS_PCT,
@@ -20,18 +30,18 @@ EXAMPLE_ISSUED_AT: Final = "2026-05-15T07:12:03Z"
 # One example band per default level, narrowest first: {"50": {...}, "80": {...}, "95": {...}}.
 _BANDS: Final[dict[str, Any]] = {
     level_name(lv): {"lo": 0, "hi": hi}
-    for lv, hi in zip(DEFAULT_LEVELS_PCT, (210, 480, 760), strict=True)
+    for lv, hi in zip(DEFAULT_LEVELS_PCT, (325, 560, 892), strict=True)
 }
 
 _DAY: Final[dict[str, Any]] = {
     "date": EXAMPLE_START,
-    "median": 0,
-    "mean": 151.3,
-    "p_any": 0.42,
-    "risk": "amber",
+    "median": 114,
+    "mean": 204.5,
+    "p_any": 0.62,
+    "risk": "red",
     "bands": _BANDS,
-    "if_crossing": {"median": 310, "lo": 60, "hi": 720},
-    "p_at_least": {"100": 0.36, "300": 0.22, "500": 0.09},
+    "if_crossing": {"median": 265, "lo": 70, "hi": 677},
+    "p_at_least": {"100": 0.52, "300": 0.27, "500": 0.13},
     "weather_source": "simulated",
     "weather": {"wind_mean_ms": 3.4, "gust_max_ms": 9.1},
     "weather_place": "51.45N 4.34E",
@@ -51,7 +61,7 @@ FORECAST: Final[dict[str, Any]] = {
     "start": EXAMPLE_START,
     "horizon": 1,
     "days": [_DAY],
-    "week_total": {"median": 0, "mean": 151.3, "bands": _BANDS},
+    "week_total": {"median": 114, "mean": 204.5, "bands": _BANDS},  # one day: the day's
     "risk_thresholds": {"red_above": 0.55, "green_below": 0.35},
     "band_coverage": {"50": 0.62, "80": 0.86, "95": 0.97},
     "model": {"name": "hurdle", "version": "3", "trained_at": "2026-05-15T06:00:00Z"},
@@ -82,33 +92,33 @@ SCENARIO: Final[dict[str, Any]] = {
 
 # POST /v1/forecast with SCENARIO's calm day, one day asked: the scenario's day (the fields of
 # a GET day) with its baseline (the default forecast of the same request) and the difference.
-_SCENARIO_BANDS: Final[dict[str, Any]] = {"80": {"lo": 0, "hi": 560}, "95": {"lo": 0, "hi": 830}}
-_BASELINE_BANDS: Final[dict[str, Any]] = {"80": {"lo": 0, "hi": 480}, "95": {"lo": 0, "hi": 760}}
+_SCENARIO_BANDS: Final[dict[str, Any]] = {"80": {"lo": 0, "hi": 675}, "95": {"lo": 0, "hi": 1039}}
+_BASELINE_BANDS: Final[dict[str, Any]] = {k: _BANDS[k] for k in ("80", "95")}
 
 SCENARIO_RESPONSE: Final[dict[str, Any]] = {
     **FORECAST,
     "days": [
         {
             **_DAY,
-            "median": 24,
-            "mean": 198.6,
-            "p_any": 0.58,
+            "median": 210,
+            "mean": 282.3,
+            "p_any": 0.78,
             "risk": "red",
             "bands": _SCENARIO_BANDS,
-            "if_crossing": {"median": 320, "lo": 70, "hi": 740},
-            "p_at_least": {"100": 0.47, "300": 0.29, "500": 0.13},
+            "if_crossing": {"median": 290, "lo": 76, "hi": 739},
+            "p_at_least": {"100": 0.67, "300": 0.38, "500": 0.19},
             "weather_source": "request",
             "weather": {"wind_mean_ms": 1.6, "gust_max_ms": 5.2},
-            "baseline": {"p_any": 0.42, "median": 0, "mean": 151.3, "bands": _BASELINE_BANDS},
-            "difference": {"p_any": 0.16, "median": 24, "mean": 47.3},
+            "baseline": {"p_any": 0.62, "median": 114, "mean": 204.5, "bands": _BASELINE_BANDS},
+            "difference": {"p_any": 0.16, "median": 96, "mean": 77.8},
         }
     ],
     "week_total": {
-        "median": 24,
-        "mean": 198.6,
+        "median": 210,
+        "mean": 282.3,
         "bands": _SCENARIO_BANDS,
-        "baseline": {"median": 0, "mean": 151.3, "bands": _BASELINE_BANDS},
-        "difference": {"median": 24, "mean": 47.3},
+        "baseline": {"median": 114, "mean": 204.5, "bands": _BASELINE_BANDS},
+        "difference": {"median": 96, "mean": 77.8},
     },
 }
 
@@ -120,7 +130,7 @@ EXCEEDANCE: Final[dict[str, Any]] = {
     "days": [
         {
             "date": EXAMPLE_START,
-            "p_at_least": {"100": 0.38, "300": 0.21, "500": 0.09},
+            "p_at_least": _DAY["p_at_least"],
             "weather_source": "simulated",
         }
     ],
@@ -175,10 +185,10 @@ ISSUED: Final[dict[str, Any]] = {
             "lead_days": 1,
             "model": {"name": "hurdle", "version": "3", "trained_at": None},
             "data_as_of": EXAMPLE_DATA_AS_OF,
-            "median": 0,
-            "mean": 151.3,
-            "p_any": 0.42,
-            "bands": {"80": {"lo": 0, "hi": 480}},
+            "median": _DAY["median"],
+            "mean": _DAY["mean"],
+            "p_any": _DAY["p_any"],
+            "bands": {"80": _BANDS["80"]},
             "weather_source": "simulated",
             **{k: _ISSUE[k] for k in ("issue_date", "hindcast", "weather_mode")},
         }
@@ -214,16 +224,8 @@ VALIDATION_ERROR: Final[dict[str, Any]] = {
     ]
 }
 
-# GET /v1/forecast?format=csv (or Accept: text/csv): one row per day.
-FORECAST_CSV: Final = (
-    "date,median,mean,p_any,risk,lo-50,hi-50,lo-80,hi-80,lo-95,hi-95,"
-    "p_ge_100,p_ge_300,p_ge_500,if_crossing_median,if_crossing_lo,if_crossing_hi,"
-    "weather_source,wind_mean_ms,gust_max_ms\r\n"
-    "2026-05-15,0,151.3,0.42,amber,0,210,0,480,0,760,0.36,0.22,0.09,310,60,720,simulated,3.4,9.1\r\n"
-)
+# GET /v1/forecast?format=csv (or Accept: text/csv): a row per day, then the total row.
+FORECAST_CSV: Final = forecast_csv(FORECAST, DEFAULT_LEVELS_PCT)
 
 # GET /v1/forecast/exceedance?format=csv (or Accept: text/csv): one row per day.
-EXCEEDANCE_CSV: Final = (
-    "date,p_ge_2,p_ge_5,p_ge_10,weather_source,target,issue_date\r\n"
-    "2026-05-15,0.41,0.37,0.27,simulated,boats,2026-05-15\r\n"
-)
+EXCEEDANCE_CSV: Final = exceedance_csv(EXCEEDANCE)

@@ -8,7 +8,7 @@ from typing import Any, Final
 from pydantic import BaseModel, ConfigDict, Field
 
 from api.schemas.responses import Band, ModelRef
-from forecasting.contract import MAX_OUTLOOK_DAYS, Target
+from forecasting.contract import MAX_BRIDGE_DAYS, MAX_OUTLOOK_DAYS, Target
 
 OUTLOOK_EXAMPLE: Final[dict[str, Any]] = {
     "target": "people",
@@ -35,6 +35,8 @@ OUTLOOK_EXAMPLE: Final[dict[str, Any]] = {
     "weather": "climatology",
     "model": {"name": "hurdle", "version": "3", "trained_at": "2026-05-15T06:00:00+00:00"},
     "data_as_of": "2026-05-14",
+    "issue_date": "2026-05-15",
+    "hindcast": True,
 }
 
 
@@ -91,3 +93,12 @@ class OutlookResponse(BaseModel):
     )
     model: ModelRef
     data_as_of: date = Field(description="The newest observed day the outlook starts from.")
+    issue_date: date = Field(
+        description="The day the outlook is issued on, as for a forecast: today, unless the "
+        f"newest data is more than {MAX_BRIDGE_DAYS} days old (then the day after it: a "
+        "hindcast). The days counted start at `from`, whatever the issue date."
+    )
+    hindcast: bool = Field(
+        description="True unless the issue date is today: the outlook as it would have been "
+        "made on a past day, the newest data being too old for one made today."
+    )

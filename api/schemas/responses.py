@@ -90,11 +90,13 @@ class DayForecast(BaseModel):
 
 
 class WeekTotal(BaseModel):
-    """The distribution of the total over the horizon (coherent: summed along sample paths)."""
+    """The distribution of the total over the days returned: `horizon` days from `start`, a
+    week only when 7 days are asked (the default); coherent: summed along the sample paths,
+    so its median is not the sum of the days' medians."""
 
-    median: int = Field(ge=0)
+    median: int = Field(ge=0, description="Median of the total over the days returned.")
     mean: float | None = Field(None, ge=0, description="Mean of the total.")
-    bands: dict[str, Band]
+    bands: dict[str, Band] = Field(description="Bands of the total by level in percent.")
 
 
 class RiskThresholds(BaseModel):
@@ -155,7 +157,11 @@ class ForecastResponse(BaseModel):
     start: date
     horizon: int = Field(ge=MIN_HORIZON, le=MAX_HORIZON)
     days: list[DayForecast]
-    week_total: WeekTotal
+    week_total: WeekTotal = Field(
+        description="The total over the days returned (`days`: `horizon` days from `start`), "
+        "whatever the horizon: a week's only with the default horizon of 7. The CSV's last "
+        "row (date `total`)."
+    )
     risk_thresholds: RiskThresholds
     band_coverage: dict[str, float | None] = Field(
         description="Per band level, the share of actual outcomes the band held in the "

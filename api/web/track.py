@@ -3,9 +3,10 @@ that `api.web.page.render_page` appends to the page's main column. Its styles an
 api/web/static/track.css and track.js, read once at import (api/web/assets.py) and inlined.
 
 It reads `GET /v1/verification?days=56` for the target shown (it follows the page's People /
-Boats buttons) and draws, as inline SVG: each day of the last eight weeks, the forecast issued
-closest to it (median and 80% band) against the actual and climatology's median; a
-reliability diagram of P(crossing); and the scores beside climatology's.
+Boats buttons: page.js announces the target shown with a "crossings:target" event) and draws,
+as inline SVG: each day of the last eight weeks, the forecast issued closest to it (median and
+80% band) against the actual and climatology's median; a reliability diagram of the chance of
+crossings; and the scores beside climatology's.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ __TRACK_STYLE__</style>
   <div><svg id="track-series" viewBox="0 0 720 260" width="100%" role="img"
        aria-label="Issued forecasts against actual arrivals, last 8 weeks"></svg></div>
   <div style="flex:0 1 300px"><svg id="track-rel" viewBox="0 0 300 260" width="100%"
-       role="img" aria-label="Reliability of P(crossing)"></svg></div>
+       role="img" aria-label="Reliability of the chance of crossings"></svg></div>
 </div>
 <div class="legend" style="display:flex;gap:14px;flex-wrap:wrap;font-size:13px;color:#5b6775">
   <span><span class="sw" style="background:#9ec5ec"></span>80% band issued</span>

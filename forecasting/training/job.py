@@ -30,12 +30,11 @@ import pandas as pd
 from forecasting import tracking
 from forecasting.errors import ConfigError
 from forecasting.evaluation.backtest import run_backtest
-from forecasting.training import gate, joint_gate
+from forecasting.training import gate, gate_report, joint_gate
 from forecasting.training.config import ExperimentConfig, check_data
 from forecasting.training.plan import JobPlan, TargetPlan, resolve
 from forecasting.training.provenance import TrainingData, git_commit, load_data
 from forecasting.training.results import (
-    GateDecision,
     ModelRun,
     ProgressFn,
     TargetResult,
@@ -256,7 +255,7 @@ def _train_target(
                 trained_at=logged.trained_at,
                 rows=bt_result.rows,
             )
-    log_comparison(bt_result.rows, target, winner)
+    log_comparison(bt_result.rows, target, winner, ctx.gate.weather_mode)
     tracking.log_metrics({f"{target}/winner_{ctx.gate.metric}": finite[winner]})
     tracking.set_tags({f"winner.{target}": winner})
     return TargetResult(target, runs, winner), candidate, summary
@@ -295,13 +294,28 @@ def _gate_and_promote(
     if registered:
         txn = tracking.move_together([gate.alias_move(r) for r in registered])
         tracking.set_tags({"promotion.txn": txn})
+    _report_gate(ctx, registered, result, progress)
+
+
+def _report_gate(
+    ctx: RunContext,
+    registered: list[gate.Registered],
+    result: TrainResult,
+    progress: ProgressFn | None,
+) -> None:
+    """After the aliases moved: the decisions in words as tags on the winners' runs and the
+    parent (`gate_report`), the p-values as metrics and ``gate_summary.md`` on the parent."""
+    words: dict[str, dict[str, str]] = {}
     for r in registered:
         gate.mark_trained(r, ctx.provenance)
-        readable = {f"gate.{k}": v for k, v in _readable_decision(r.decision).items()}
-        tracking.log_to_run(r.candidate.run.run_id, tags=readable)
-        result.targets[r.candidate.backtest.target].decision = r.decision
+        target = r.candidate.backtest.target
+        words[target] = gate_report.readable(r, ctx.gate)
+        tracking.log_to_run(
+            r.candidate.run.run_id, tags={f"gate.{k}": v for k, v in words[target].items()}
+        )
+        result.targets[target].decision = r.decision
         if progress:
-            progress(f"{r.candidate.backtest.target}: gate and register", 1, 1)
+            progress(f"{target}: gate and register", 1, 1)
     tracking.log_metrics(
         {
             f"{r.candidate.backtest.target}/gate_p_value": r.decision.p_value
@@ -316,19 +330,12 @@ def _gate_and_promote(
             )
             for r in registered
         }
-        | {
-            f"gate.{r.candidate.backtest.target}.{key}": value
-            for r in registered
-            for key, value in _readable_decision(r.decision).items()
-        }
+        | {f"gate.{t}.{k}": v for t, w in words.items() for k, v in w.items()}
     )
-
-
-def _readable_decision(d: GateDecision) -> dict[str, str]:
-    """The gate's decision in words, as run tags beside the version's JSON records:
-    ``gate.decision`` (promoted, or kept: the champion stays) and ``gate.reason`` (the
-    gate's sentence). Set after the aliases moved, so they say what happened."""
-    return {"decision": "promoted" if d.promoted else "kept", "reason": d.reason}
+    tracking.log_text(
+        gate_report.summary_markdown(result, registered, words, ctx.gate),
+        gate_report.SUMMARY_ARTIFACT,
+    )
 
 
 __all__ = ["prepare", "train"]

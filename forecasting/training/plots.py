@@ -38,63 +38,93 @@ def _format_dates(ax: object) -> None:
     ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))  # type: ignore[attr-defined]
 
 
-def backtest_fan_chart(
-    rows: pd.DataFrame,
-    weather_mode: WeatherMode,
-    n_origins: int = 6,
-    title: str = "",
-    levels_pct: Sequence[float] = LEVELS_PCT,
-) -> Figure:
-    """Fans of the last `n_origins` backtest forecasts (one model, one weather mode) with
-    the actuals over the same days.
+FAN_LEVEL_PCT = 80.0  # the backtest fans: the median and this band only, to stay legible
 
-    `rows` are BacktestResult.rows for one model: columns origin, weather_mode, date,
-    median and lo-L/hi-L per level, actual.
-    """
-    sub = rows.loc[rows["weather_mode"] == weather_mode]
-    origins = sorted(sub["origin"].unique())[-n_origins:]
-    sub = sub.loc[sub["origin"].isin(origins)].sort_values(["origin", "date"])
-    fig = Figure(figsize=(11, 4.5), layout="constrained")
-    ax = fig.add_subplot()
-    for k, (_, g) in enumerate(sub.groupby("origin", sort=True)):
+
+def _mean_over_draws(rows: pd.DataFrame, cols: list[str]) -> pd.DataFrame:
+    """One line per (origin, date): the forecast's columns averaged over the weather draws
+    (forecast mode scores several issued forecasts per origin; drawn one after the other
+    they zigzag)."""
+    return rows.groupby(["origin", "date"], sort=True)[cols].mean().reset_index()
+
+
+def _fan_panel(ax: Any, rows: pd.DataFrame, lo: str, hi: str, first: bool) -> None:
+    """One model's fans (median and the `FAN_LEVEL_PCT` band per origin) and the actuals."""
+    cols = [c for c in ("median", lo, hi, "actual") if c in rows]
+    fans = _mean_over_draws(rows, cols)
+    for k, (_, g) in enumerate(fans.groupby("origin", sort=True)):
         dates = pd.DatetimeIndex(g["date"])
-        for level in sorted(levels_pct, reverse=True):
-            lo, hi = lo_col(level), hi_col(level)
-            if lo in g and hi in g:
-                ax.fill_between(
-                    dates,
-                    g[lo].to_numpy(dtype=float),
-                    g[hi].to_numpy(dtype=float),
-                    color=_COLOUR,
-                    alpha=_BAND_ALPHA.get(level, 0.25),
-                    linewidth=0,
-                    label=f"{level_name(level)}% band" if k == 0 else None,
-                )
+        if lo in g and hi in g:
+            ax.fill_between(
+                dates,
+                g[lo].to_numpy(dtype=float),
+                g[hi].to_numpy(dtype=float),
+                color=_COLOUR,
+                alpha=0.25,
+                linewidth=0,
+                label=f"{level_name(FAN_LEVEL_PCT)}% band" if first and k == 0 else None,
+            )
         ax.plot(
             dates,
             g["median"].to_numpy(dtype=float),
             color=_COLOUR,
             lw=1.5,
-            label="median" if k == 0 else None,
+            label="median" if first and k == 0 else None,
         )
-        ax.axvline(dates[0], color="#999999", lw=0.6, ls=":")
-    actual = sub.drop_duplicates("date").sort_values("date")
+    actual = fans.drop_duplicates("date").sort_values("date")
     ax.plot(
         pd.DatetimeIndex(actual["date"]),
         actual["actual"].to_numpy(dtype=float),
         color=_ACTUAL,
         marker="o",
         ms=3,
-        lw=0.8,
-        label="actual",
+        lw=0,
+        label="actual" if first else None,
     )
     ax.set_ylim(bottom=0)
-    ax.set_ylabel("daily arrivals")
-    ax.set_title(title or f"Backtest: last {len(origins)} origins ({weather_mode} weather)")
-    ax.legend(loc="upper left", fontsize=8, ncols=5)
     ax.grid(alpha=0.3)
-    _format_dates(ax)
+
+
+def backtest_fan_chart(
+    rows: pd.DataFrame,
+    weather_mode: WeatherMode,
+    n_origins: int = 6,
+    title: str = "",
+) -> Figure:
+    """The last `n_origins` backtest forecasts, one panel per model (small multiples on
+    shared axes): per origin the median and the 80% band, averaged over the weather draws,
+    with the actuals as dots.
+
+    `rows` are BacktestResult.rows of one or more models: columns model, origin,
+    weather_mode, date, median, lo-80/hi-80 and actual.
+    """
+    sub = rows.loc[rows["weather_mode"] == weather_mode]
+    origins = sorted(sub["origin"].unique())[-n_origins:]
+    sub = sub.loc[sub["origin"].isin(origins)]
+    models = list(dict.fromkeys(sub["model"])) if "model" in sub else [""]
+    fig = Figure(figsize=(11, 1.2 + 2.4 * max(len(models), 1)), layout="constrained")
+    if sub.empty:
+        fig.text(0.5, 0.5, f"no backtest forecasts in {weather_mode} weather", ha="center")
+        return fig
+    axes = fig.subplots(len(models), 1, sharex=True, sharey=True, squeeze=False)[:, 0]
+    lo, hi = lo_col(FAN_LEVEL_PCT), hi_col(FAN_LEVEL_PCT)
+    for i, (ax, model) in enumerate(zip(axes, models, strict=True)):
+        mine = sub.loc[sub["model"] == model] if model else sub
+        _fan_panel(ax, mine, lo, hi, first=i == 0)
+        ax.set_title(model, loc="left", fontsize=10)
+        ax.set_ylabel("daily arrivals")
+    fig.legend(*axes[0].get_legend_handles_labels(), loc="outside upper right", fontsize=8, ncols=3)
+    _format_dates(axes[-1])
+    draws = f", mean of {n} weather draws" if (n := _draws(sub)) > 1 else ""
+    fig.suptitle(title or f"Backtest: last {len(origins)} origins ({weather_mode} weather{draws})")
     return fig
+
+
+def _draws(rows: pd.DataFrame) -> int:
+    """Weather draws per origin in `rows` (1 without the column)."""
+    if "weather_draw" not in rows or rows.empty:
+        return 1
+    return int(rows.groupby("origin")["weather_draw"].nunique().max())
 
 
 def _label_sources(ax: Any, dates: pd.DatetimeIndex, sources: Sequence[WeatherSource]) -> None:

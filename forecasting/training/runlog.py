@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from forecasting import schema, tracking
-from forecasting.contract import DEFAULT_LEVELS_PCT, coverage_name, level_name
+from forecasting.contract import DEFAULT_LEVELS_PCT, WeatherMode, coverage_name, level_name
 from forecasting.evaluation import metrics
 from forecasting.evaluation.backtest import BacktestResult
 from forecasting.ingest import ARRIVALS_FILE, WEATHER_FILE
@@ -28,6 +28,7 @@ from forecasting.tracking.pyfunc import (
     pip_requirements,
 )
 from forecasting.training import plots, plots_compare
+from forecasting.training.headline import interval_metrics
 from forecasting.training.next_week import issue_next_week
 from forecasting.training.plan import GatePolicy, NextDays
 from forecasting.training.provenance import (
@@ -100,6 +101,14 @@ def summary_metrics(summary: pd.DataFrame, model: str) -> dict[str, float]:
     return out
 
 
+def headline_metrics(all_rows: pd.DataFrame, summary: pd.DataFrame, model: str) -> dict[str, float]:
+    """A model's overall metrics (`summary_metrics`), its CRPS skill against climatology and
+    the bootstrap intervals over origins (`headline`): the same keys for every model of a
+    backtest, logged at step 0 on its run."""
+    skill = {k: v for k, v, _ in skill_metric_rows(all_rows, model) if "/by_lead/" not in k}
+    return summary_metrics(summary, model) | skill | interval_metrics(all_rows, model)
+
+
 def _lead_metric_rows(rows: pd.DataFrame) -> list[tuple[str, float, int]]:
     by_lead = metrics.aggregate_scores(rows, ["weather_mode", "lead"])
     out = []
@@ -152,10 +161,15 @@ def log_training_data(data: TrainingData, weather: bool) -> None:
         tracking.log_dataset(data.weather, data.data_dir / WEATHER_FILE, "weather-daily")
 
 
-def log_comparison(rows: pd.DataFrame, target: str, winner: str) -> None:
-    """The cross-model charts of one target's backtest on the active (parent) run: CRPS by
-    lead, the P(any) reliability diagram and the weekly-total coverage."""
+def log_comparison(rows: pd.DataFrame, target: str, winner: str, weather_mode: WeatherMode) -> None:
+    """The cross-model charts of one target's backtest on the active (parent) run: the last
+    origins' fans (one panel per model, in the gate's `weather_mode`), CRPS by lead, the
+    P(any) reliability diagram and the weekly-total coverage."""
     folder = f"plots/compare/{target}"
+    tracking.log_figure(
+        plots.backtest_fan_chart(rows, weather_mode, title=f"{target}: last backtest origins"),
+        f"{folder}/backtest_fan.png",
+    )
     tracking.log_figure(
         plots_compare.crps_by_lead(rows, title=f"{target}: CRPS by lead day (winner {winner})"),
         f"{folder}/crps_by_lead.png",
@@ -213,11 +227,13 @@ def log_model_run(
             params=params,
             run_id=run_id,
             gate_score=ctx.gate.score(summary, name),
-            metrics=summary_metrics(summary, name),
+            metrics=headline_metrics(result.rows, summary, name),
             fit_seconds_median=float(fits.median()),
         )
         _log_scores(ctx, run, rows, fits)
-        tracking.log_metric_rows(skill_metric_rows(result.rows, name))
+        tracking.log_metric_rows(
+            [r for r in skill_metric_rows(result.rows, name) if "/by_lead/" in r[0]]
+        )
         _log_backtest(ctx, run, rows)
         model, frame, history = _refit_and_forecast(ctx, run, configured)
         if winner and ctx.register:
@@ -321,6 +337,7 @@ __all__ = [
     "LoggedRun",
     "RunContext",
     "as_float",
+    "headline_metrics",
     "log_comparison",
     "log_model_run",
     "log_summary_table",

@@ -2,7 +2,8 @@
 
 The Chromium tests run a real uvicorn server on a free 127.0.0.1 port and drive headless
 Chromium over the DevTools protocol (tests/api/chromium.py) at 1400×1000 and 390×844: they
-read the rendered DOM and layout, and save screenshots (to CROSSINGS_SCREENSHOT_DIR when set).
+read the rendered DOM and layout, and save screenshots (to CROSSINGS_SCREENSHOT_DIR when set;
+docs/screenshots/ holds the ones made so, see its README).
 They skip when Chromium is missing, except under CI (then they fail).
 """
 
@@ -80,6 +81,7 @@ _STATE = """JSON.stringify({
   chartRight: document.getElementById('chart').getBoundingClientRect().right,
   heading: document.getElementById('heading').textContent,
   notice: document.getElementById('notice').textContent,
+  issued: document.getElementById('hl-issued').textContent,
   total: document.getElementById('total').textContent,
   held: document.getElementById('held').textContent,
   legend: document.getElementById('risk-legend').textContent,
@@ -97,6 +99,18 @@ def _shot_dir(tmp_path: Path) -> Path:
     out = Path(os.environ.get("CROSSINGS_SCREENSHOT_DIR", tmp_path))
     out.mkdir(parents=True, exist_ok=True)
     return out
+
+
+def _shoot(browser: Browser, png: Path) -> Path:
+    """A screenshot of the top of the page at `png`; on a phone, where the chart starts below
+    the headline, a second one (`…-chart.png`) scrolled to the chart."""
+    browser.screenshot(png)
+    if browser.eval("window.innerWidth") < 500:
+        top = "document.getElementById('chart').getBoundingClientRect().top + scrollY - 8"
+        browser.eval(f"window.scrollTo(0, {top}), true")
+        browser.screenshot(png.with_name(png.stem + "-chart.png"))
+        browser.eval("window.scrollTo(0, 0), true")
+    return png
 
 
 def _check_state(state: dict[str, Any]) -> None:
@@ -129,18 +143,18 @@ def test_page_in_headless_chromium(server: str, tmp_path: Path, width: int, heig
     shots = _shot_dir(tmp_path)
     with Browser(tmp_path / "profile") as browser:
         browser.open(server, width, height, PAGE_READY)
-        shot = browser.screenshot(shots / f"planner-people-{width}x{height}.png")
+        shot = _shoot(browser, shots / f"planner-people-{width}x{height}.png")
         people = _state(browser)
         browser.eval("document.querySelector('[data-target=boats]').click(), true")
         boats = _state(browser)
-        browser.screenshot(shots / f"planner-boats-{width}x{height}.png")
+        _shoot(browser, shots / f"planner-boats-{width}x{height}.png")
     _assert_not_blank(shot, width, height)
     _check_state(people)
     _check_state(boats)
     assert "format=csv" in boats["csv"] and "target=boats" in boats["csv"]
     assert "the next 7 days" in people["heading"]
-    assert people["notice"].startswith("Issued today") and "Hindcast" not in people["notice"]
-    assert "the same days of past years" in people["notice"]
+    assert people["issued"].startswith("Issued today, ") and "Hindcast" not in people["notice"]
+    assert people["notice"].startswith("Weather: the same days of past years")
 
 
 def test_small_counts_get_whole_count_gridlines(tmp_path: Path) -> None:
@@ -186,7 +200,7 @@ def test_a_hindcast_page_says_so(settings: Any, registry: Any, origin: Any, tmp_
             browser.open(url, 1400, 1000, PAGE_READY)
             state = _state(browser)
     assert "next 7 days" not in raw and "next 7 days" not in state["heading"]
-    assert "hindcast" in state["heading"]
+    assert "hindcast" in state["heading"] and state["issued"].startswith("Hindcast as of")
     notice = state["notice"]
     assert notice.startswith("Hindcast: issued as of") and "61 days before today" in notice
     assert "not a forecast of the coming days" in notice

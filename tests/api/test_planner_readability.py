@@ -64,7 +64,17 @@ def test_exceedance_csv(client: TestClient) -> None:
     name = f"crossings-exceedance-boats-{data['start']}.csv"
     assert r.headers["content-disposition"] == f'attachment; filename="{name}"'
     rows = list(csv.DictReader(io.StringIO(r.text)))
-    assert list(rows[0]) == ["date", "p_ge_2", "p_ge_5", "weather_source", "target", "issue_date"]
+    assert list(rows[0]) == [
+        "date",
+        "p_ge_2",
+        "p_ge_5",
+        "weather_source",
+        "target",
+        "issue_date",
+        "hindcast",
+        "model_version",
+        "data_as_of",
+    ]
     assert [row["date"] for row in rows] == [d["date"] for d in data["days"]]
     for row, day in zip(rows, data["days"], strict=True):
         assert float(row["p_ge_5"]) == day["p_at_least"]["5"]

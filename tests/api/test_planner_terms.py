@@ -113,9 +113,9 @@ def test_forecast_as_csv(client: TestClient, how: str) -> None:
     header = r.text.splitlines()[0].split(",")
     assert header[: len(CSV_HEAD)] == CSV_HEAD
     assert {"p_ge_100", "p_ge_300", "p_ge_500"} <= set(header)
-    rows = _rows(r.text)
+    *rows, total = _rows(r.text)
     js = client.get("/v1/forecast", params={"target": "people", "horizon": 5}).json()
-    assert len(rows) == 5
+    assert len(rows) == 5 and total["date"] == "total"
     for row, day in zip(rows, js["days"], strict=True):  # the same forecast as the JSON
         assert row["date"] == day["date"] and row["risk"] == day["risk"]
         assert float(row["p_any"]) == day["p_any"] and int(row["hi-80"]) == day["bands"]["80"]["hi"]

@@ -13,7 +13,7 @@
     clear(svg);
     var W = 720, H = 260, L = 44, R = 8, T = 10, B = 26, n = rows.length;
     if (!n) {
-      el(svg, "text", {x: 20, y: 40}, "No scored forecasts yet: run crossings reissue.");
+      el(svg, "text", {x: 20, y: 40}, "No scored forecasts yet: run crossings reissue --weeks 8.");
       return;
     }
     var top = 1;
@@ -58,7 +58,7 @@
       el(svg, "text", {x: p(v), y: T + S + 14, "text-anchor": "middle"}, String(v));
       el(svg, "text", {x: L - 4, y: q(v) + 4, "text-anchor": "end"}, String(v));
     });
-    el(svg, "text", {x: L + S / 2, y: T + S + 32, "text-anchor": "middle"}, "forecast P(crossing)");
+    el(svg, "text", {x: L + S / 2, y: T + S + 32, "text-anchor": "middle"}, "forecast chance of crossings");
     el(svg, "text", {x: 10, y: T + S / 2, transform: "rotate(-90 10 " + (T + S / 2) + ")",
       "text-anchor": "middle"}, "observed share");
     var pts = bins.filter(function (b) { return b.n > 0; });
@@ -73,7 +73,7 @@
     var f = body.scores.forecast, c = body.scores.climatology;
     var tb = document.querySelector("#track-scores tbody");
     var rows = [["CRPS (lower is better)", fmt(f.crps, 2), fmt(c.crps, 2)],
-                ["Brier of P(crossing)", fmt(f.brier, 3), fmt(c.brier, 3)],
+                ["Brier of the chance of crossings", fmt(f.brier, 3), fmt(c.brier, 3)],
                 ["In 80% band", fmt(f.coverage["80"], 2), fmt(c.coverage["80"], 2)],
                 ["In 95% band", fmt(f.coverage["95"], 2), fmt(c.coverage["95"], 2)],
                 ["Median abs. error", fmt(f.mae, 1), fmt(c.mae, 1)]];
@@ -100,8 +100,7 @@
       scores(body);
     }).catch(function (e) { sub.textContent = "Track record unavailable (" + e.message + ")."; });
   }
-  document.querySelectorAll("button[data-target]").forEach(function (b) {
-    b.addEventListener("click", function () { load(b.getAttribute("data-target")); });
-  });
-  load("people");
+  // The page's script (page.js, after this one) says which target it shows, on load and on
+  // every switch.
+  document.addEventListener("crossings:target", function (e) { load(e.detail); });
 })();

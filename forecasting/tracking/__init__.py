@@ -4,7 +4,8 @@
 - `runs`: a run and what is logged on it, the pyfunc model included;
 - `registry`: registered versions, tags, aliases, promotions, and loading a version for
   serving (`MlflowRegistry`);
-- `pyfunc`: the registered model itself (`CrossingsModel`) and what ships with it.
+- `pyfunc`: the registered model itself (`CrossingsModel`) and what ships with it;
+- `views`: a saved view of an experiment's runs table in the MLflow UI and its link.
 
 Callers use ``from forecasting import tracking`` and ``tracking.<name>``.
 """
@@ -71,6 +72,13 @@ from forecasting.tracking.store import (
     resolve_tracking_uri,
     run_url,
 )
+from forecasting.tracking.views import (
+    RunsView,
+    load_runs_view,
+    save_runs_view,
+    view_path,
+    view_url,
+)
 
 __all__ = [
     "CHALLENGER",
@@ -82,6 +90,7 @@ __all__ = [
     "PROMOTION_PREFIX",
     "AliasMove",
     "MlflowRegistry",
+    "RunsView",
     "TrackingUnavailable",
     "VersionInfo",
     "check_reachable",
@@ -101,6 +110,7 @@ __all__ = [
     "load_local_model",
     "load_run_dict",
     "load_run_table",
+    "load_runs_view",
     "log_artifact",
     "log_dataset",
     "log_dict",
@@ -120,9 +130,12 @@ __all__ = [
     "registered_model_tags",
     "resolve_tracking_uri",
     "run_url",
+    "save_runs_view",
     "set_alias",
     "set_registered_model_tag",
     "set_tags",
     "set_version_tags",
     "start_run",
+    "view_path",
+    "view_url",
 ]

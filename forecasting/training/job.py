@@ -41,17 +41,24 @@ from forecasting.training.results import (
     TrainResult,
 )
 from forecasting.training.runlog import (
+    COMPARISON_VIEW,
     RunContext,
     log_comparison,
     log_model_run,
     log_summary_table,
     log_training_data,
+    save_comparison_view,
     source_tags,
     uses_weather,
 )
 from forecasting.training.vintages import VintageDiff
 
 log = logging.getLogger(__name__)
+# The link to the saved comparison view is for the person who ran the job: shown at INFO even
+# when the application logs only warnings (configure this logger to silence it).
+links = logging.getLogger(f"{__name__}.links")
+if links.level == logging.NOTSET:
+    links.setLevel(logging.INFO)
 
 
 def prepare(cfg: ExperimentConfig, data_dir: str | Path) -> TrainingData:
@@ -115,15 +122,21 @@ def train(
                 candidates.append(candidate)
             summaries.append(summary.assign(target=tp.target))
         log_summary_table(summaries, ctx.tmp)
+        runs = [run for tr in result.targets.values() for run in tr.runs]
+        link = save_comparison_view(experiment_id, plan.gate.weather_mode, runs)
+        links.info("Compare the models in the MLflow UI: %s", link)
         _gate_and_promote(ctx, candidates, result, progress)
     return result
 
 
 def _open_experiment(cfg: ExperimentConfig) -> str:
-    """The config's experiment (created if new), described by the config's description."""
+    """The config's experiment (created if new), described by the config's description and
+    a link to its saved comparison view (`runlog.save_comparison_view`)."""
     experiment_id = tracking.ensure_experiment(cfg.experiment_name)
-    if cfg.description.strip():
-        tracking.describe_experiment(experiment_id, cfg.description.strip())
+    view = tracking.view_path(experiment_id, COMPARISON_VIEW)
+    link = f"[Compare the models]({view}): their runs by target, sorted by CRPS."
+    about = cfg.description.strip()
+    tracking.describe_experiment(experiment_id, f"{about}\n\n{link}" if about else link)
     return experiment_id
 
 

@@ -18,7 +18,7 @@ import pandas as pd
 from forecasting import schema, tracking
 from forecasting.contract import DEFAULT_LEVELS_PCT, WeatherMode, coverage_name, level_name
 from forecasting.evaluation import metrics
-from forecasting.evaluation.backtest import BacktestResult
+from forecasting.evaluation.backtest import BacktestConfig, BacktestResult
 from forecasting.ingest import ARRIVALS_FILE, WEATHER_FILE
 from forecasting.models import Model, create
 from forecasting.tracking.pyfunc import (
@@ -28,7 +28,7 @@ from forecasting.tracking.pyfunc import (
     pip_requirements,
 )
 from forecasting.training import plots, plots_compare
-from forecasting.training.headline import interval_metrics
+from forecasting.training.headline import SUFFIX, interval_metrics
 from forecasting.training.next_week import issue_next_week
 from forecasting.training.plan import GatePolicy, NextDays
 from forecasting.training.provenance import (
@@ -55,6 +55,16 @@ SUMMARY_KEYS = (
     "n_forecasts",
 )
 HISTORY_TAIL_DAYS = 56
+# The runs table's columns in the saved comparison view, per gate weather mode.
+COMPARISON_KEYS = (
+    "crps",
+    f"crps_lo{SUFFIX}",
+    f"crps_hi{SUFFIX}",
+    "crps_skill",
+    "brier",
+    "coverage_80",
+)
+COMPARISON_VIEW = "model-comparison"
 
 
 @dataclass(frozen=True)
@@ -220,7 +230,8 @@ def log_model_run(
         tags={"target": target, "model": name, "role": role, **source_tags(ctx.provenance)},
         description=_describe_run(name, target, params, ctx.description),
     ) as run_id:
-        log_training_data(ctx.data, uses_weather(name, target, configured))
+        weather = uses_weather(name, target, configured)
+        log_training_data(ctx.data, weather)
         run = ModelRun(
             target=target,
             model=name,
@@ -230,7 +241,7 @@ def log_model_run(
             metrics=headline_metrics(result.rows, summary, name),
             fit_seconds_median=float(fits.median()),
         )
-        _log_scores(ctx, run, rows, fits)
+        _log_scores(ctx, run, rows, fits, _shared_params(params, weather, result.config))
         tracking.log_metric_rows(
             [r for r in skill_metric_rows(result.rows, name) if "/by_lead/" in r[0]]
         )
@@ -242,17 +253,50 @@ def log_model_run(
     return LoggedRun(run)
 
 
+def save_comparison_view(experiment_id: str, mode: str, runs: list[ModelRun]) -> str:
+    """Save the experiment's "Model comparison" view of the runs table (`tracking.RunsView`):
+    the models' runs grouped by target, sorted by CRPS, with the headline metrics in the
+    gate's weather `mode` that the `runs` logged as columns. Returns the link that opens it."""
+    logged = {k for run in runs for k in run.metrics}
+    columns = [f"{mode}/{k}" for k in COMPARISON_KEYS if f"{mode}/{k}" in logged]
+    order = f"{mode}/crps"
+    view = tracking.RunsView(
+        view_id=COMPARISON_VIEW,
+        name="Model comparison",
+        metrics=columns,
+        params=("model", "inputs"),
+        order_by_metric=order if order in logged else None,
+        group_by_param="target",
+    )
+    tracking.save_runs_view(experiment_id, view)
+    return tracking.view_url(experiment_id, COMPARISON_VIEW)
+
+
 def _title(run: ModelRun) -> str:
     return f"{run.target} · {run.model}"
 
 
-def _log_scores(ctx: RunContext, run: ModelRun, rows: pd.DataFrame, fits: pd.Series) -> None:
-    """Params (hyperparameters and provenance) and metrics: overall, per lead day, gate score
-    and fit times."""
+def _shared_params(params: dict[str, Any], weather: bool, bt: BacktestConfig) -> dict:
+    """Params every model's run carries, whatever the model, so that MLflow's "Compare" lines
+    the runs up (its parallel-coordinates plot starts from the first differing params by
+    name): the model's hyperparameters in one line, what it reads and the origins scored."""
+    return {
+        "hyperparameters": ", ".join(f"{k}={v}" for k, v in sorted(params.items())) or "none",
+        "inputs": "arrivals+weather" if weather else "arrivals",
+        "backtest.n_origins": len(bt.origins),
+    }
+
+
+def _log_scores(
+    ctx: RunContext, run: ModelRun, rows: pd.DataFrame, fits: pd.Series, shared: dict
+) -> None:
+    """Params (the shared ones, each hyperparameter and provenance) and metrics: overall,
+    per lead day, gate score and fit times."""
     tracking.log_params(
         {
             "model": run.model,
             "target": run.target,
+            **shared,
             **{f"model.{k}": v for k, v in run.params.items()},
             **ctx.provenance.run_params(),
         }
@@ -333,6 +377,8 @@ def _log_pyfunc(
 
 
 __all__ = [
+    "COMPARISON_KEYS",
+    "COMPARISON_VIEW",
     "SUMMARY_KEYS",
     "LoggedRun",
     "RunContext",
@@ -342,6 +388,7 @@ __all__ = [
     "log_model_run",
     "log_summary_table",
     "log_training_data",
+    "save_comparison_view",
     "skill_metric_rows",
     "source_tags",
     "summary_metrics",

@@ -116,7 +116,8 @@ def test_parent_run_shows_the_comparison_plots(jobs: Jobs) -> None:
 def test_descriptions_come_from_the_config(jobs: Jobs) -> None:
     client = jobs.client
     exp = client.get_experiment(jobs.second.experiment_id)
-    assert exp.tags["mlflow.note.content"] == DESCRIPTION
+    note = exp.tags["mlflow.note.content"]  # then a link to the comparison view
+    assert note.startswith(f"{DESCRIPTION}\n\n[Compare the models](#/experiments/")
     parent = client.get_run(jobs.second.parent_run_id).data.tags["mlflow.note.content"]
     assert parent.startswith(DESCRIPTION) and "hurdle, climatology" in parent
     notes = {r.data.tags["model"]: r.data.tags["mlflow.note.content"] for r in jobs.children()}

@@ -28,8 +28,10 @@ RUN uv pip install --no-deps . \
     && /opt/venv/bin/crossings --help >/dev/null
 
 FROM python:3.11.14-slim-bookworm
+# MALLOC_ARENA_MAX=2: the thread pool's numpy work in two glibc arenas, not one per thread
+# (each keeps what it freed); benchmarks/API.md, "Memory under a 50,000-request soak".
 ENV PATH=/opt/venv/bin:$PATH \
-    PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 \
+    PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 MALLOC_ARENA_MAX=2 \
     MPLCONFIGDIR=/tmp/matplotlib \
     CROSSINGS_DATA_DIR=/app/data/processed \
     CROSSINGS_ARCHIVE_URL=sqlite:////app/state/forecast_archive.db \

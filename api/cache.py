@@ -10,7 +10,9 @@ validation and dependency resolution. An entry is used only while
   date is today), and
 - the forecast it was rendered from is still fresh (the route sets `cache_until`).
 
-Only 200 answers are kept; errors and other paths pass through untouched.
+Only 200 answers are kept; errors and other paths pass through untouched. At most
+`response_cache_entries` answers and `response_cache_bytes` bytes of them are kept per
+process, the least recently used going first (api/bounded.py).
 """
 
 from __future__ import annotations
@@ -18,9 +20,12 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.bounded import Bounded
+from api.settings import ApiSettings
 
 if TYPE_CHECKING:
     from api.service import ForecastService
@@ -35,6 +40,23 @@ class _Entry:
     expires: float
 
 
+def entry_nbytes(entry: _Entry) -> int:
+    """The bytes an answer holds: its body and headers, and about 64 per header and object."""
+    return len(entry.body) + sum(len(k) + len(v) + 64 for k, v in entry.headers) + 256
+
+
+def response_store() -> Bounded[_Entry]:
+    """An empty store of answers at the settings' default limits (the running service's
+    settings replace them at each request)."""
+    fields = ApiSettings.model_fields
+    return Bounded(
+        "response",
+        int(fields["response_cache_entries"].default),
+        int(fields["response_cache_bytes"].default),
+        entry_nbytes,
+    )
+
+
 class ResponseCache:
     """ASGI middleware caching 200 responses of GET `paths`, keyed by the query string."""
 
@@ -43,13 +65,12 @@ class ResponseCache:
         app: ASGIApp,
         paths: tuple[str, ...],
         service: Callable[[], ForecastService | None],
-        max_entries: int = 1024,
+        store: Bounded[_Entry] | None = None,
     ) -> None:
         self.app = app
         self.paths = frozenset(paths)
         self._service = service
-        self.max_entries = max_entries
-        self._entries: dict[tuple[Any, ...], _Entry] = {}
+        self.store = response_store() if store is None else store
         self.hits = 0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -62,7 +83,9 @@ class ResponseCache:
             return
         accept = dict(scope.get("headers", [])).get(b"accept", b"")
         key = (scope["path"], scope["query_string"], b"text/csv" in accept, service.generation)
-        hit = self._entries.get(key)
+        settings = service.settings
+        self.store.configure(settings.response_cache_entries, settings.response_cache_bytes)
+        hit = self.store.get(key)
         if hit is not None and hit.expires > time.monotonic():
             self.hits += 1
             scope["cached_route"] = scope["path"]
@@ -86,10 +109,8 @@ class ResponseCache:
         await self.app(scope, receive, capture)
         until = scope.get("state", {}).get(CACHE_UNTIL)
         if status == 200 and until is not None:
-            if len(self._entries) >= self.max_entries:
-                self._entries.clear()
-            self._entries[key] = _Entry(headers, b"".join(chunks), float(until))
+            self.store.put(key, _Entry(headers, b"".join(chunks), float(until)))
 
     def clear(self) -> None:
         """Drop every entry."""
-        self._entries.clear()
+        self.store.clear()

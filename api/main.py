@@ -19,7 +19,8 @@ from fastapi_offline import FastAPIOffline
 from api.admin_guard import AdminGuard
 from api.archive.retention import Retention
 from api.archive.store import ForecastArchive
-from api.cache import ResponseCache
+from api.bounded import Bounded, CacheStats
+from api.cache import ResponseCache, response_store
 from api.champion import ChampionRefused, ChampionStore, Registry, live_check
 from api.data import ObservedStore
 from api.deps import ModelNotRegistered, get_registry, require_registered
@@ -27,7 +28,7 @@ from api.errors import BodyLimitMiddleware, install_error_handlers
 from api.metrics import Metrics, MetricsMiddleware
 from api.middleware.body_timeout import RequestLimitsMiddleware
 from api.middleware.head import HeadAsGetMiddleware
-from api.middleware.ratelimit import open_limiter
+from api.middleware.ratelimit import open_limiter, scenario_limiter
 from api.middleware.security import SecurityHeadersMiddleware
 from api.reload import start_watcher
 from api.routes import admin, forecast, health, history, issued, model, outlook, page
@@ -166,6 +167,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             log.warning("no %s champion at startup: %s", o.target, o.error)
     _require_registered(service)
     open_limiter(app.state, service)  # logs where the windows live; warns if Redis is down
+    app.state.admin_guard.max_clients = settings.rate_limit_clients
     if service.archive is not None:
         service.archive.start()  # serves (forecasts wait in the outbox) with the database down
     _prefetch_weather(service, settings)
@@ -189,6 +191,21 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             service.archive.close()  # bounded; what is not written stays in the outbox
 
 
+def cache_stats(state: Any, responses: Bounded[Any]) -> list[CacheStats]:
+    """Every in-process cache's size and limits (for /metrics): the answers, forecasts and
+    track records, and the client windows of the scenario limit and the admin throttle."""
+    out = [responses.stats(), state.verification.stats()]
+    service: ForecastService | None = getattr(state, "service", None)
+    if service is not None:
+        out.append(service.cache.stats())
+    limiter = scenario_limiter(state)
+    if limiter is not None:
+        out.append(CacheStats("rate_limit_clients", limiter.windows(), limiter.max_clients))
+    guard: AdminGuard = state.admin_guard
+    out.append(CacheStats("admin_clients", guard.windows(), guard.max_clients))
+    return out
+
+
 def create_app() -> FastAPI:
     """Build the app. Settings are read in the lifespan through `get_settings` (tests set
     `app.dependency_overrides[get_settings]`, and `[get_registry]` for a fake registry)."""
@@ -200,10 +217,11 @@ def create_app() -> FastAPI:
         description=DESCRIPTION,
         lifespan=lifespan,
     )
-    metrics = Metrics()
-    app.state.metrics = metrics
+    responses = response_store()  # finished forecast answers (ResponseCache)
     app.state.verification = VerificationCache(verify)  # the track record, cached
     app.state.admin_guard = AdminGuard()  # wrong admin tokens throttled per client
+    metrics = Metrics(caches=lambda: cache_stats(app.state, responses))
+    app.state.metrics = metrics
     install_error_handlers(app)
     for router in (
         forecast.router,
@@ -236,6 +254,7 @@ def create_app() -> FastAPI:
         ResponseCache,
         paths=("/v1/forecast", "/v1/forecast/exceedance"),
         service=lambda: getattr(app.state, "service", None),
+        store=responses,
     )
     # Outside the cache: a cached answer is no way around the header bound.
     app.add_middleware(RequestLimitsMiddleware, timeout=body_read_timeout)

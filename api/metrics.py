@@ -7,7 +7,7 @@ from __future__ import annotations
 import atexit
 import os
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +20,8 @@ from prometheus_client import (
     multiprocess,
 )
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from api.bounded import CacheStats
 
 if TYPE_CHECKING:
     from api.service import ForecastService
@@ -46,11 +48,13 @@ class Metrics:
     `render` refreshes hold each worker's value from the last scrape it answered.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, caches: Callable[[], Iterable[CacheStats]] | None = None) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
+        self.caches = caches  # every bounded cache's size and limits, read at each scrape
         self._http_collectors()
         self._model_collectors()
         self._archive_collectors()
+        self._cache_collectors()
         self._computed_seen = 0
         self._pruned_seen = 0
         if multiprocess_dir() is not None:
@@ -142,6 +146,33 @@ class Metrics:
             registry=self.registry,
         )
 
+    def _cache_collectors(self) -> None:
+        # Across workers: the fullest worker (each process has its own caches and limits).
+        self.cache_entries = self._gauge(
+            "crossings_cache_entries", "Entries an in-process cache holds.", "livemax", ["cache"]
+        )
+        self.cache_bytes = self._gauge(
+            "crossings_cache_bytes",
+            "Bytes an in-process cache bounded in bytes holds (estimated from its values).",
+            "livemax",
+            ["cache"],
+        )
+        self.cache_limit = self._gauge(
+            "crossings_cache_limit",
+            "An in-process cache's limit (CROSSINGS_* settings), in entries or bytes.",
+            "livemax",
+            ["cache", "unit"],
+        )
+
+    def observe_caches(self, caches: Iterable[CacheStats]) -> None:
+        """Set the cache gauges from each cache's size and limits."""
+        for c in caches:
+            self.cache_entries.labels(c.name).set(c.entries)
+            self.cache_limit.labels(c.name, "entries").set(c.max_entries)
+            if c.max_bytes is not None and c.bytes is not None:
+                self.cache_bytes.labels(c.name).set(c.bytes)
+                self.cache_limit.labels(c.name, "bytes").set(c.max_bytes)
+
     def render(self, service: ForecastService) -> bytes:
         """Refresh the gauges that are read from the service, then export everything."""
         now = datetime.now(UTC)
@@ -173,6 +204,8 @@ class Metrics:
             pruned = service.archive.pruned
             self.archive_pruned.inc(max(0, pruned - self._pruned_seen))
             self._pruned_seen = pruned
+        if self.caches is not None:
+            self.observe_caches(self.caches())
         return self.export()
 
     def export(self) -> bytes:

@@ -188,14 +188,18 @@ class ForecastService:
     def _default(self, champ: Champion, ask: Ask, obs: Observed, issue: IssueDate) -> Issued:
         """`default_forecast` from a given snapshot and issue date."""
         key = self._key(champ, ask, obs, issue)
-        with self.cache.key_lock(key):  # one computation per key; concurrent callers wait
-            hit = self.cache.get(key)
-            if hit is not None:
-                return hit
-            spec = self._spec(issue, ask, self.settings.n_samples)
-            issued = self._compute("default", champ, obs, spec, issue)
-            self.cache.put(key, issued)
-            self.latest[champ.target] = issued
+        lock = self.cache.key_lock(key)
+        try:
+            with lock:  # one computation per key; concurrent callers wait
+                hit = self.cache.get(key)
+                if hit is not None:
+                    return hit
+                spec = self._spec(issue, ask, self.settings.n_samples)
+                issued = self._compute("default", champ, obs, spec, issue)
+                self.cache.put(key, issued)
+                self.latest[champ.target] = issued
+        finally:
+            self.cache.release(key, lock)  # stored, or failed: the lock is not kept
         return issued
 
     # -- scenarios -------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 from functools import lru_cache
 
-from pydantic import AliasChoices, Field, field_validator, model_validator
+from pydantic import AliasChoices, Field, ValidationInfo, field_validator, model_validator
 
 from api.reading import EXCEEDANCE, GREEN_BELOW, RED_ABOVE
 from forecasting.contract import (
@@ -23,6 +23,15 @@ from forecasting.settings import Settings
 
 # The live weather forecast's base URL when CROSSINGS_OPEN_METEO_URL is unset.
 DEFAULT_OPEN_METEO_URL = "https://api.open-meteo.com"
+# The settings that bound a cache (entries or bytes): each must be positive.
+CACHE_LIMITS = (
+    "forecast_cache_size",
+    "forecast_cache_bytes",
+    "response_cache_entries",
+    "response_cache_bytes",
+    "verification_cache_entries",
+    "rate_limit_clients",
+)
 
 
 class ApiSettings(Settings):
@@ -95,7 +104,35 @@ class ApiSettings(Settings):
     forecast_cache_seconds: float = Field(
         default=600.0, ge=0, description="How long a default-weather forecast is reused."
     )
-    forecast_cache_size: int = Field(default=256, ge=1)
+    forecast_cache_size: int = Field(
+        default=256,
+        description="Most default-weather forecasts one process keeps (the least recently "
+        "used go first); a cache limit, so positive.",
+    )
+    forecast_cache_bytes: int = Field(
+        default=160_000_000,
+        description="Most bytes of sample paths, weather paths and renderings the forecast "
+        "cache keeps per process (estimated from the arrays; a cache limit, so positive).",
+    )
+    response_cache_entries: int = Field(
+        default=1024,
+        description="Most finished GET /v1/forecast and /v1/forecast/exceedance responses "
+        "one process keeps (api/cache.py); a cache limit, so positive.",
+    )
+    response_cache_bytes: int = Field(
+        default=32_000_000,
+        description="Most bytes of headers and bodies those responses take; a cache limit.",
+    )
+    verification_cache_entries: int = Field(
+        default=64,
+        description="Most /v1/verification answers one process keeps; a cache limit.",
+    )
+    rate_limit_clients: int = Field(
+        default=100_000,
+        description="Most client addresses whose windows one process keeps in memory (the "
+        "scenario limit with memory://, and the admin throttle): beyond it the clients with "
+        "no request in their window are forgotten, then the longest known; a cache limit.",
+    )
     open_meteo_url: str | None = Field(
         default=None,
         description="Open-Meteo base URL of the live weather forecast. Unset: "
@@ -179,6 +216,16 @@ class ApiSettings(Settings):
     @classmethod
     def _empty_is_forever(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator(*CACHE_LIMITS)
+    @classmethod
+    def _positive_limit(cls, value: int, info: ValidationInfo) -> int:
+        if value < 1:
+            raise ValueError(
+                f"CROSSINGS_{str(info.field_name).upper()} must be a positive whole number (it "
+                f"bounds a cache's memory), got {value}"
+            )
+        return value
 
     @field_validator("scenario_rate_limit")
     @classmethod

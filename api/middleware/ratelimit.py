@@ -31,9 +31,10 @@ from fastapi import HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from limits import RateLimitItem
 from limits.errors import StorageError
-from limits.storage import storage_from_string
+from limits.storage import MemoryStorage, storage_from_string
 from limits.strategies import MovingWindowRateLimiter
 
+from api import client_windows
 from api.rate_limit_rules import check_storage, parse_limit
 from api.schemas import MessageResponse
 
@@ -102,13 +103,30 @@ class ScenarioLimiter:
     """The moving-window limits of one service, keyed by client address; with a shared store,
     a per-process memory window stands in while the store does not answer."""
 
-    def __init__(self, limits: list[RateLimitItem], storage_uri: str = MEMORY) -> None:
+    def __init__(
+        self,
+        limits: list[RateLimitItem],
+        storage_uri: str = MEMORY,
+        max_clients: int = 100_000,
+    ) -> None:
         self.limits = limits
         self.storage_uri = storage_uri
         self.in_memory = storage_uri.startswith("memory:")
+        self.max_clients = max_clients  # windows kept in memory (api/client_windows.py)
         self._limiter = _moving_window(storage_uri) if limits else None
         self._fallback = _moving_window(MEMORY) if limits and not self.in_memory else None
         self._down_until: float | None = None  # monotonic time to try the store again
+
+    def _memory(self) -> list[MemoryStorage]:
+        """The storages this process keeps windows in."""
+        found = [self._fallback] if self._fallback is not None else []
+        if self._limiter is not None and self.in_memory:
+            found.append(self._limiter)
+        return [lim.storage for lim in found if isinstance(lim.storage, MemoryStorage)]
+
+    def windows(self) -> int:
+        """The client windows kept in this process's memory."""
+        return sum(client_windows.windows(s) for s in self._memory())
 
     @property
     def enabled(self) -> bool:
@@ -155,6 +173,8 @@ class ScenarioLimiter:
         it may post again (the request is then not counted)."""
         if self._limiter is None:
             return None
+        for storage in self._memory():
+            client_windows.prune(storage, self.max_clients)
         if self._fallback is None:
             return _over(self._limiter, self.limits, client)
         if self._down_until is not None and time.monotonic() < self._down_until:
@@ -176,11 +196,19 @@ def open_limiter(state: Any, service: ForecastService) -> ScenarioLimiter:
     """The service's limiter, built at start-up (`state` is the app's): logs where its windows
     live and pings a shared store, warning when it does not answer."""
     s = service.settings
-    limiter = ScenarioLimiter(parse_limit(s.scenario_rate_limit), s.scenario_rate_limit_storage)
+    limiter = ScenarioLimiter(
+        parse_limit(s.scenario_rate_limit), s.scenario_rate_limit_storage, s.rate_limit_clients
+    )
     setattr(state, _STATE, (service, limiter))
     log.info("%s", limiter.describe())
     limiter.check()
     return limiter
+
+
+def scenario_limiter(state: Any) -> ScenarioLimiter | None:
+    """The limiter built at start-up (`state` is the app's), if any."""
+    current: tuple[ForecastService, ScenarioLimiter] | None = getattr(state, _STATE, None)
+    return None if current is None else current[1]
 
 
 def _limiter(request: Request, service: ForecastService) -> ScenarioLimiter:

@@ -10,43 +10,21 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from mlflow import MlflowClient
-from mlflow.entities import Run
 
 from forecasting import tracking
-from forecasting.ingest import ingest
 from forecasting.tracking.views import LOCAL_UI
-from forecasting.training.config import parse_config
-from forecasting.training.job import train
-from forecasting.training.results import TrainResult
 from forecasting.training.runlog import COMPARISON_VIEW
-from tests.lifecycle import fresh_store, make_store_template, small_config, write_sources
+from tests.lifecycle import small_config
+from tests.support.training import TrainedJob, trained_job
 
 SHARED = {"model", "target", "hyperparameters", "inputs", "backtest.n_origins"}
 
 
-@dataclass
-class Job:
-    uri: str
-    result: TrainResult
-    logged: list[str]  # what the job's link logger said
-
-    @property
-    def client(self) -> MlflowClient:
-        return MlflowClient(self.uri)
-
-    def children(self) -> list[Run]:
-        """The models' runs (every run of the experiment but the job's parent)."""
-        runs = self.client.search_runs([self.result.experiment_id])
-        return [r for r in runs if r.info.run_id != self.result.parent_run_id]
-
-
 @pytest.fixture(scope="module")
-def job(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Job]:
+def job(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TrainedJob]:
     root = tmp_path_factory.mktemp("view")
     records: list[str] = []
 
@@ -58,28 +36,23 @@ def job(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Job]:
     links = logging.getLogger("forecasting.training.job.links")
     links.addHandler(handler)
     try:
-        with pytest.MonkeyPatch.context() as mp:
-            mp.setenv("CROSSINGS_ARTIFACT_ROOT", str(root / "mlartifacts"))
-            mp.delenv("MLFLOW_TRACKING_URI", raising=False)
-            uri = fresh_store(make_store_template(root / "template"), root)
-            a, w = write_sources(root / "src")
-            ingest(a, w, root / "data")
-            models = {"hurdle": {"history_days": 365}, "climatology": {}}
-            cfg = parse_config(small_config("view", "view", models, description="Two models."))
-            result = train(cfg, root / "data", tracking_uri=uri)
-            yield Job(uri, result, records)
+        models = {"hurdle": {"history_days": 365}, "climatology": {}}
+        cfg = small_config("view", "view", models, description="Two models.")
+        with trained_job(root, cfg) as done:
+            done.logged = records
+            yield done
     finally:
         links.removeHandler(handler)
 
 
-def _view(job: Job) -> dict:
+def _view(job: TrainedJob) -> dict:
     tracking.configure(job.uri)
     view = tracking.load_runs_view(job.result.experiment_id, COMPARISON_VIEW)
     assert view is not None, "no saved comparison view on the experiment"
     return view
 
 
-def test_the_view_shows_the_headline_metrics_the_runs_logged(job: Job) -> None:
+def test_the_view_shows_the_headline_metrics_the_runs_logged(job: TrainedJob) -> None:
     view = _view(job)
     assert view["name"] == "Model comparison" and view["createdAt"] <= view["updatedAt"]
     columns = view["state"]["selectedColumns"]
@@ -95,7 +68,7 @@ def test_the_view_shows_the_headline_metrics_the_runs_logged(job: Job) -> None:
         assert not missing, f"{run.info.run_name} did not log {missing}"
 
 
-def test_the_view_sorts_by_crps_and_groups_by_target(job: Job) -> None:
+def test_the_view_sorts_by_crps_and_groups_by_target(job: TrainedJob) -> None:
     state = _view(job)["state"]
     assert state["orderByKey"] == "metrics.`forecast/crps`" and state["orderByAsc"] is True
     keys = state["groupBy"]["groupByKeys"]
@@ -103,7 +76,7 @@ def test_the_view_sorts_by_crps_and_groups_by_target(job: Job) -> None:
     assert all(run.data.params["target"] == "people" for run in job.children())
 
 
-def test_model_runs_share_the_params_compare_plots(job: Job) -> None:
+def test_model_runs_share_the_params_compare_plots(job: TrainedJob) -> None:
     runs = job.children()
     assert len(runs) == 2
     for run in runs:
@@ -121,7 +94,7 @@ def test_model_runs_share_the_params_compare_plots(job: Job) -> None:
     assert set(differ[:3]) <= SHARED
 
 
-def test_the_printed_link_opens_the_view_of_this_experiment(job: Job) -> None:
+def test_the_printed_link_opens_the_view_of_this_experiment(job: TrainedJob) -> None:
     links = [m for m in job.logged if "Compare the models" in m]
     assert len(links) == 1
     url = links[0].rsplit(" ", 1)[-1]

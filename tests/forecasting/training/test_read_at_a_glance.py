@@ -10,60 +10,33 @@ The outlook's default model, the registry's champion, is read from the same stor
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import mlflow
 import numpy as np
 import pandas as pd
 import pytest
-from mlflow import MlflowClient
-from mlflow.entities import Run
 
 from crossings.commands.outlook import FALLBACK_MODEL, champion_model
 from forecasting.contract import REGISTERED_MODEL_PREFIX
-from forecasting.ingest import ingest
 from forecasting.training import headline, plots
-from forecasting.training.config import parse_config
-from forecasting.training.job import train
-from forecasting.training.results import TrainResult
-from tests.lifecycle import fresh_store, make_store_template, small_config, write_sources
+from tests.lifecycle import small_config
+from tests.support.training import TrainedJob, trained_job
 
 MODELS = {"hurdle": {"history_days": 365}, "climatology": {}, "seasonal_naive": {}}
 
 
-@dataclass
-class Job:
-    uri: str
-    result: TrainResult
-
-    @property
-    def client(self) -> MlflowClient:
-        return MlflowClient(self.uri, self.uri)
-
-    def children(self) -> list[Run]:
-        res = self.result
-        return self.client.search_runs(
-            [res.experiment_id], f"tags.mlflow.parentRunId = '{res.parent_run_id}'"
-        )
-
-
 @pytest.fixture(scope="module")
-def job(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Job]:
+def job(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TrainedJob]:
     root = tmp_path_factory.mktemp("read-at-a-glance")
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("CROSSINGS_ARTIFACT_ROOT", str(root / "mlartifacts"))
-        mp.delenv("MLFLOW_TRACKING_URI", raising=False)
-        uri = fresh_store(make_store_template(root / "template"), root)
-        a, w = write_sources(root / "src")
-        ingest(a, w, root / "data")
-        # The default registry prefix, so the outlook finds this job's champion.
-        cfg = small_config("glance23", REGISTERED_MODEL_PREFIX, MODELS)
-        cfg["backtest"] = {**cfg["backtest"], "n_origins": 4}
-        yield Job(uri, train(parse_config(cfg), root / "data", tracking_uri=uri))
+    # The default registry prefix, so the outlook finds this job's champion.
+    cfg = small_config("glance23", REGISTERED_MODEL_PREFIX, MODELS)
+    cfg["backtest"] = {**cfg["backtest"], "n_origins": 4}
+    with trained_job(root, cfg) as done:
+        yield done
 
 
-def test_every_child_run_has_the_same_headline_metrics(job: Job) -> None:
+def test_every_child_run_has_the_same_headline_metrics(job: TrainedJob) -> None:
     keys = {r.data.tags["model"]: set(r.data.metrics) for r in job.children()}
     assert set(keys) == set(MODELS)
     assert len({frozenset(k) for k in keys.values()}) == 1, keys  # identical columns
@@ -71,7 +44,7 @@ def test_every_child_run_has_the_same_headline_metrics(job: Job) -> None:
     assert {"forecast/crps", "forecast/crps_skill"} <= keys["hurdle"]
 
 
-def test_bootstrap_intervals_bracket_the_point_scores(job: Job) -> None:
+def test_bootstrap_intervals_bracket_the_point_scores(job: TrainedJob) -> None:
     for run in job.children():
         m = run.data.metrics
         for key in headline.INTERVAL_KEYS:
@@ -80,7 +53,7 @@ def test_bootstrap_intervals_bracket_the_point_scores(job: Job) -> None:
         assert m["forecast/crps_lo90"] < m["forecast/crps_hi90"]  # 4 origins differ
 
 
-def test_gate_tags_are_readable_with_a_p_value(job: Job) -> None:
+def test_gate_tags_are_readable_with_a_p_value(job: TrainedJob) -> None:
     res = job.result.targets["people"]
     parent = job.client.get_run(job.result.parent_run_id).data.tags
     winner = job.client.get_run(res.run_for(res.winner).run_id).data.tags
@@ -92,7 +65,7 @@ def test_gate_tags_are_readable_with_a_p_value(job: Job) -> None:
         assert tags[f"{prefix}compared_with"] == "climatology (no champion yet)"
 
 
-def test_the_parent_has_a_gate_summary(job: Job) -> None:
+def test_the_parent_has_a_gate_summary(job: TrainedJob) -> None:
     run_id = job.result.parent_run_id
     assert "gate_summary.md" in {f.path for f in job.client.list_artifacts(run_id)}
     text = Path(
@@ -108,7 +81,7 @@ def test_the_parent_has_a_gate_summary(job: Job) -> None:
 
 
 def test_the_outlook_defaults_to_the_registered_champion(
-    job: Job, capsys: pytest.CaptureFixture[str]
+    job: TrainedJob, capsys: pytest.CaptureFixture[str]
 ) -> None:
     winner = job.result.targets["people"].winner
     model, params = champion_model("people", job.uri)
